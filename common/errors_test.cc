@@ -26,7 +26,7 @@ TEST(ErrorTable, RowsAreInDeclarationOrderSoSpecOfIndexesThem) {
 }
 
 TEST(ErrorTable, ReasonNamesAreUniqueUpperSnakeCase) {
-  std::set<std::string_view> seen;
+  std::set<absl::string_view> seen;
   for (const ErrorSpec& s : AllErrorSpecs()) {
     EXPECT_TRUE(seen.insert(s.name).second) << s.name;
     for (char c : s.name) EXPECT_TRUE(c == '_' || (c >= 'A' && c <= 'Z')) << s.name;

@@ -1,0 +1,70 @@
+// caselog: the case event log behind gRPC (referral.v1.CaseLogService).
+
+#include <cstdlib>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/log.h"
+#include "services/caselog/caselog_grpc_service.h"
+#include "services/caselog/caselog_service.h"
+#include "services/runtime/service_host.h"
+#include "storage/event_store.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50101",
+          "host:port to serve on; port 0 picks a free port");
+ABSL_FLAG(std::string, data_dir, "var/caselog",
+          "directory of the RocksDB case log (created when missing)");
+ABSL_FLAG(std::string, port_file, "",
+          "when set, the bound port is written to this file");
+ABSL_FLAG(int64_t, max_event_bytes, 1 << 20,
+          "largest accepted serialized event, in bytes");
+ABSL_FLAG(int, max_threads, 128, "most threads for unary handlers");
+ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves the case event log (referral.v1.CaseLogService).");
+  absl::ParseCommandLine(argc, argv);
+  referral::BlockTerminationSignals();
+  referral::InitLogging("caselog", absl::GetFlag(FLAGS_log_level));
+
+  referral::caselog::CaseLog core;
+  referral::caselog::CaseLogGrpcService service(&core);
+  referral::ServiceHostOptions host_options;
+  host_options.listen = absl::GetFlag(FLAGS_listen);
+  host_options.port_file = absl::GetFlag(FLAGS_port_file);
+  host_options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  host_options.health_names = {"referral.v1.CaseLogService"};
+  auto host = referral::ServiceHost::Start(host_options, {&service});
+  if (!host.ok()) {
+    LOG_ERROR("{}", host.status().ToString());
+    return EXIT_FAILURE;
+  }
+  LOG_INFO("listening on {} (NOT_SERVING while the log opens)",
+           (*host)->address());
+
+  referral::storage::EventStoreOptions store_options;
+  store_options.path = absl::GetFlag(FLAGS_data_dir);
+  store_options.max_event_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_event_bytes));
+  auto store = referral::storage::EventStore::Open(store_options);
+  if (!store.ok()) {
+    LOG_ERROR("cannot open the case log at {}: {}", store_options.path,
+              store.status().ToString());
+    (*host)->Shutdown(absl::ZeroDuration());
+    return EXIT_FAILURE;
+  }
+  LOG_INFO("case log open at {}; last position {}", store_options.path,
+           (*store)->LastPosition());
+  core.Attach(std::shared_ptr<referral::storage::EventStore>(std::move(*store)));
+  (*host)->SetServing(true);
+
+  int sig = referral::WaitForTerminationSignal();
+  LOG_INFO("signal {}: shutting down", sig);
+  (*host)->Shutdown(absl::Seconds(5));
+  core.Detach().reset();
+  LOG_INFO("stopped");
+  return EXIT_SUCCESS;
+}

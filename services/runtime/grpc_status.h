@@ -1,0 +1,23 @@
+// The one place where absl::Status meets grpc::Status.
+//
+// A domain error (common/errors.h) carries its google.rpc detail messages as
+// status payloads; ToGrpcStatus packs them into a google.rpc.Status in the
+// `grpc-status-details-bin` trailer, and FromGrpcStatus unpacks them on the
+// client side, so ViewError() reads the same reason on both ends. A status
+// without an ErrorInfo (a bug, or a transport failure) still gets one whose
+// reason is the code's name, so every error a caller sees has a reason.
+
+#ifndef REFERRAL_SERVICES_RUNTIME_GRPC_STATUS_H_
+#define REFERRAL_SERVICES_RUNTIME_GRPC_STATUS_H_
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace referral {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace referral
+
+#endif  // REFERRAL_SERVICES_RUNTIME_GRPC_STATUS_H_
