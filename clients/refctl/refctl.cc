@@ -1,0 +1,386 @@
+// refctl: the command line for people and scripts.
+//
+//   refctl health
+//   refctl log open CASE --owner NODE --channel hotline --title "..."
+//   refctl log note CASE --source NODE --note "..."
+//   refctl log read CASE [--from N] [--backward] [--limit N]
+//   refctl log feed [--from P] [--type T] [--node N] [--limit N]
+//   refctl log tail [--from P] [--type T] [--node N] [--checkpoint NAME]
+//   refctl log verify CASE
+//   refctl log checkpoint get NAME | set NAME POSITION
+//
+// --output table|json on every command; --caselog ADDR (or $REFCTL_CASELOG);
+// --timeout 10s. Errors print the reason and what to do, and exit non-zero.
+
+#include <unistd.h>
+
+#include <iostream>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "clients/cpp/caselog_client.h"
+#include "clients/refctl/table.h"
+#include "common/errors.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "absl/strings/escaping.h"
+
+namespace referral::refctl {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+struct Globals {
+  std::string caselog = "127.0.0.1:50101";
+  std::string output = "table";
+  std::string timeout = "10s";
+};
+
+std::string NewEventId() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  return absl::StrFormat("ev-%016x%016x", gen(), gen());
+}
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+std::string ShanghaiTime(const google::protobuf::Timestamp& ts) {
+  static const absl::TimeZone tz = [] {
+    absl::TimeZone z;
+    if (!absl::LoadTimeZone("Asia/Shanghai", &z)) {
+      z = absl::FixedTimeZone(8 * 3600);
+    }
+    return z;
+  }();
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S",
+                          absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts)),
+                          tz);
+}
+
+std::string Summary(const v1::Event& e) {
+  if (e.has_case_opened()) {
+    return absl::StrCat("opened by ", e.case_opened().owning_node(), ": ",
+                        e.case_opened().title());
+  }
+  if (e.has_case_note_recorded()) return e.case_note_recorded().note();
+  return "";
+}
+
+int Fail(const absl::Status& s) {
+  ErrorView v = ViewError(s);
+  std::cerr << "error: " << s.message() << "\n";
+  if (!v.reason.empty()) {
+    std::cerr << "  reason: " << absl::StatusCodeToString(s.code()) << " / "
+              << v.reason << "\n";
+  }
+  if (!v.zh_message.empty()) std::cerr << "  说明: " << v.zh_message << "\n";
+  if (s.code() == absl::StatusCode::kUnavailable) {
+    std::cerr << "  hint: is the service running? Start it with ./dev up, or "
+                 "pass --caselog HOST:PORT\n";
+  }
+  return 2;
+}
+
+void PrintEvents(const Globals& g, const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                 const google::protobuf::Message& whole) {
+  if (g.output == "json") {
+    std::cout << Json(whole) << "\n";
+    return;
+  }
+  Table t({"SEQ", "POS", "TIME (Asia/Shanghai)", "SOURCE", "TYPE", "SUMMARY"});
+  for (const auto& e : events) {
+    t.AddRow({absl::StrCat(e.sequence()), absl::StrCat(e.global_position()),
+              ShanghaiTime(e.time()), e.source(), e.type(), Summary(e)});
+  }
+  std::cout << t.Render();
+}
+
+int Run(int argc, char** argv) {
+  Globals g;
+  if (const char* env = std::getenv("REFCTL_CASELOG")) g.caselog = env;
+  CLI::App app{"refctl: the referral broker's command line"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options also after the subcommand
+  app.add_option("--caselog", g.caselog, "caselog address (env REFCTL_CASELOG)");
+  app.add_option("--output,-o", g.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  app.add_option("--timeout", g.timeout, "deadline per call, e.g. 10s, 500ms");
+
+  std::function<int()> action;
+  auto client = [&]() {
+    client::ClientOptions o;
+    absl::Duration d;
+    if (absl::ParseDuration(g.timeout, &d)) o.timeout = d;
+    return client::CaseLogClient::Connect(g.caselog, o);
+  };
+
+  auto* health = app.add_subcommand("health", "is the case log serving?");
+  std::string health_service;
+  health->add_option("--service", health_service, "service name; empty = server");
+  health->callback([&] {
+    action = [&] {
+      auto r = client()->Healthy(health_service);
+      if (!r.ok()) return Fail(r.status());
+      std::cout << (*r ? "SERVING" : "NOT_SERVING") << "\n";
+      return *r ? 0 : 1;
+    };
+  });
+
+  auto* log = app.add_subcommand("log", "the case event log");
+  log->require_subcommand(1);
+
+  // log open
+  std::string case_id, owner, channel = "hotline", title, event_id, source, note;
+  auto* open = log->add_subcommand("open", "open a case (its first event)");
+  open->add_option("case", case_id, "case id")->required();
+  open->add_option("--owner", owner, "owning node, e.g. qinzhou.justice")->required();
+  open->add_option("--channel", channel, "hotline|walk-in|online|petition|inspection")
+      ->check(CLI::IsMember({"hotline", "walk-in", "online", "petition", "inspection"}));
+  open->add_option("--title", title, "short title, no personal data");
+  open->add_option("--event-id", event_id, "event id; reuse it to retry safely");
+  open->callback([&] {
+    action = [&] {
+      v1::AppendRequest req;
+      req.set_case_id(case_id);
+      req.set_expected(v1::EXPECTED_VERSION_NO_STREAM);
+      auto* e = req.add_events();
+      e->set_event_id(event_id.empty() ? NewEventId() : event_id);
+      e->set_source(owner);
+      auto* body = e->mutable_case_opened();
+      body->set_owning_node(owner);
+      static const std::map<std::string, v1::IntakeChannel> kChannels = {
+          {"hotline", v1::INTAKE_CHANNEL_HOTLINE},
+          {"walk-in", v1::INTAKE_CHANNEL_WALK_IN},
+          {"online", v1::INTAKE_CHANNEL_ONLINE},
+          {"petition", v1::INTAKE_CHANNEL_PETITION},
+          {"inspection", v1::INTAKE_CHANNEL_INSPECTION}};
+      body->set_channel(kChannels.at(channel));
+      body->set_title(title);
+      auto r = client()->Append(req);
+      if (!r.ok()) return Fail(r.status());
+      if (g.output == "json") {
+        std::cout << Json(*r) << "\n";
+      } else {
+        std::cout << "opened " << case_id << " (event " << req.events(0).event_id()
+                  << ", position " << r->first_position() << ")\n";
+      }
+      return 0;
+    };
+  });
+
+  // log note
+  int64_t expect = -1;
+  auto* note_cmd = log->add_subcommand("note", "add a note to a case");
+  note_cmd->add_option("case", case_id, "case id")->required();
+  note_cmd->add_option("--source", source, "your node")->required();
+  note_cmd->add_option("--note", note, "the note, no personal data")->required();
+  note_cmd->add_option("--event-id", event_id, "event id; reuse it to retry safely");
+  note_cmd->add_option("--expect", expect, "append only if the case is at this version");
+  note_cmd->callback([&] {
+    action = [&] {
+      v1::AppendRequest req;
+      req.set_case_id(case_id);
+      if (expect >= 0) {
+        req.set_expected(v1::EXPECTED_VERSION_EXACT);
+        req.set_expected_version(static_cast<uint64_t>(expect));
+      }
+      auto* e = req.add_events();
+      e->set_event_id(event_id.empty() ? NewEventId() : event_id);
+      e->set_source(source);
+      e->mutable_case_note_recorded()->set_note(note);
+      auto r = client()->Append(req);
+      if (!r.ok()) return Fail(r.status());
+      if (g.output == "json") {
+        std::cout << Json(*r) << "\n";
+      } else {
+        std::cout << (r->deduplicated() ? "already recorded" : "recorded")
+                  << " as " << case_id << " #" << r->first_sequence()
+                  << " (position " << r->first_position() << ")\n";
+      }
+      return 0;
+    };
+  });
+
+  // log read
+  uint64_t from = 0;
+  bool backward = false;
+  int limit = 0;
+  auto* read = log->add_subcommand("read", "read one case's events");
+  read->add_option("case", case_id, "case id")->required();
+  read->add_option("--from", from, "first sequence (0 = start, or end if --backward)");
+  read->add_flag("--backward", backward, "newest first");
+  read->add_option("--limit", limit, "at most this many (default 100)");
+  read->callback([&] {
+    action = [&] {
+      v1::ReadCaseRequest req;
+      req.set_case_id(case_id);
+      req.set_from_sequence(from);
+      req.set_direction(backward ? v1::READ_DIRECTION_BACKWARD
+                                 : v1::READ_DIRECTION_FORWARD);
+      req.set_page_size(limit);
+      auto r = client()->ReadCase(req);
+      if (!r.ok()) return Fail(r.status());
+      PrintEvents(g, r->events(), *r);
+      if (g.output == "table" && r->next_sequence() != 0) {
+        std::cout << "more: --from " << r->next_sequence() << "\n";
+      }
+      return 0;
+    };
+  });
+
+  // log feed / tail
+  std::string type, node, checkpoint;
+  auto* feed = log->add_subcommand("feed", "read the global feed");
+  feed->add_option("--from", from, "first global position");
+  feed->add_option("--type", type, "only this event type, e.g. referral.v1.CaseOpened");
+  feed->add_option("--node", node, "only events involving this node");
+  feed->add_option("--limit", limit, "at most this many (default 100)");
+  feed->callback([&] {
+    action = [&] {
+      v1::ReadAllRequest req;
+      req.set_from_position(from);
+      req.mutable_filter()->set_event_type(type);
+      req.mutable_filter()->set_node(node);
+      req.set_page_size(limit);
+      auto r = client()->ReadAll(req);
+      if (!r.ok()) return Fail(r.status());
+      PrintEvents(g, r->events(), *r);
+      if (g.output == "table") {
+        std::cout << "next: --from " << r->next_position() << " (last "
+                  << r->last_position() << ")\n";
+      }
+      return 0;
+    };
+  });
+
+  auto* tail = log->add_subcommand("tail", "follow the global feed live");
+  tail->add_option("--from", from, "first global position (default: after the checkpoint, else 1)");
+  tail->add_option("--type", type, "only this event type");
+  tail->add_option("--node", node, "only events involving this node");
+  tail->add_option("--checkpoint", checkpoint, "resume from and save to this checkpoint");
+  tail->callback([&] {
+    action = [&] {
+      auto c = client();
+      uint64_t start = from;
+      if (!checkpoint.empty() && start == 0) {
+        v1::GetCheckpointRequest req;
+        req.set_name(checkpoint);
+        auto cp = c->GetCheckpoint(req);
+        if (cp.ok()) start = cp->checkpoint().position() + 1;
+        else if (cp.status().code() != absl::StatusCode::kNotFound) return Fail(cp.status());
+      }
+      v1::EventFilter filter;
+      filter.set_event_type(type);
+      filter.set_node(node);
+      absl::Status s = c->Follow(
+          start, filter,
+          [&](const v1::Event& e) {
+            if (g.output == "json") {
+              std::string line;
+              (void)google::protobuf::util::MessageToJsonString(e, &line);
+              std::cout << line << std::endl;
+            } else {
+              std::cout << absl::StrFormat("%6d  %s  %-24s %-28s %s", e.global_position(),
+                                           ShanghaiTime(e.time()), e.subject(), e.type(),
+                                           Summary(e))
+                        << std::endl;
+            }
+            if (!checkpoint.empty()) {
+              v1::SetCheckpointRequest req;
+              req.set_name(checkpoint);
+              req.set_position(e.global_position());
+              if (auto r = c->SetCheckpoint(req); !r.ok()) {
+                Fail(r.status());
+                return false;
+              }
+            }
+            return true;
+          },
+          [&](uint64_t position) {
+            if (g.output == "table") {
+              std::cerr << "-- caught up at position " << position
+                        << "; following live (Ctrl-C stops) --" << std::endl;
+            }
+          });
+      return s.ok() ? 0 : Fail(s);
+    };
+  });
+
+  auto* verify = log->add_subcommand("verify", "check a case's hash chain");
+  verify->add_option("case", case_id, "case id")->required();
+  verify->callback([&] {
+    action = [&] {
+      v1::VerifyCaseRequest req;
+      req.set_case_id(case_id);
+      auto r = client()->VerifyCase(req);
+      if (!r.ok()) return Fail(r.status());
+      if (g.output == "json") {
+        std::cout << Json(*r) << "\n";
+      } else if (r->intact()) {
+        std::cout << "intact: " << r->events_checked() << " events, head "
+                  << absl::BytesToHexString(r->head_hash()) << "\n";
+      } else {
+        std::cout << "BROKEN at sequence " << r->first_bad_sequence() << ": "
+                  << r->problem() << "\n";
+      }
+      return r->intact() ? 0 : 3;
+    };
+  });
+
+  auto* cp = log->add_subcommand("checkpoint", "named consumer checkpoints");
+  cp->require_subcommand(1);
+  std::string cp_name;
+  uint64_t cp_position = 0;
+  auto* cp_get = cp->add_subcommand("get", "read a checkpoint");
+  cp_get->add_option("name", cp_name)->required();
+  cp_get->callback([&] {
+    action = [&] {
+      v1::GetCheckpointRequest req;
+      req.set_name(cp_name);
+      auto r = client()->GetCheckpoint(req);
+      if (!r.ok()) return Fail(r.status());
+      if (g.output == "json") std::cout << Json(*r) << "\n";
+      else std::cout << cp_name << " = " << r->checkpoint().position() << "\n";
+      return 0;
+    };
+  });
+  auto* cp_set = cp->add_subcommand("set", "store a checkpoint");
+  cp_set->add_option("name", cp_name)->required();
+  cp_set->add_option("position", cp_position)->required();
+  cp_set->callback([&] {
+    action = [&] {
+      v1::SetCheckpointRequest req;
+      req.set_name(cp_name);
+      req.set_position(cp_position);
+      auto r = client()->SetCheckpoint(req);
+      if (!r.ok()) return Fail(r.status());
+      if (g.output == "json") std::cout << Json(*r) << "\n";
+      else std::cout << cp_name << " = " << r->checkpoint().position() << "\n";
+      return 0;
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return action ? action() : 0;
+}
+
+}  // namespace
+}  // namespace referral::refctl
+
+int main(int argc, char** argv) { return referral::refctl::Run(argc, argv); }
