@@ -21,6 +21,9 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(int64_t, max_event_bytes, 1 << 20,
           "largest accepted serialized event, in bytes");
 ABSL_FLAG(int, max_threads, 128, "most threads for unary handlers");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
+          "on SIGTERM, how long calls in flight may run before they are "
+          "cancelled; idle client connections also hold the server this long");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -63,7 +66,7 @@ int main(int argc, char** argv) {
 
   int sig = referral::WaitForTerminationSignal();
   LOG_INFO("signal {}: shutting down", sig);
-  (*host)->Shutdown(absl::Seconds(5));
+  (*host)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   core.Detach().reset();
   LOG_INFO("stopped");
   return EXIT_SUCCESS;
