@@ -191,8 +191,11 @@ class EventStore {
   //    metadata "current_version" holds its version;
   //  ALREADY_EXISTS (EVENT_ID_REUSED): an event id is in the log already with
   //    other content or another position than this batch would give it;
-  //  INTERNAL (STORAGE_FAILURE): the write failed; nothing was acknowledged.
-  // On error nothing is written.
+  //  INTERNAL (STORAGE_FAILURE): the write failed. The outcome is unknown:
+  //    the write-ahead log may already hold the group, so the events can be
+  //    there after a restart. Retry with the same event ids: a retry of
+  //    events that did land returns their original positions.
+  // On every other error nothing is written.
   virtual absl::StatusOr<AppendResult> Append(absl::string_view case_id,
                                               ExpectedVersion expected,
                                               std::vector<Event> events) = 0;

@@ -51,7 +51,7 @@ rocksdb::Slice Sl(absl::string_view s) { return rocksdb::Slice(s.data(), s.size(
 absl::Status StorageError(const rocksdb::Status& s, absl::string_view what) {
   return MakeError(ErrorReason::kStorageFailure,
                    absl::StrCat(what, ": ", s.ToString()),
-                   "案件日志存储出错，操作未生效；请稍后用相同的事件编号重试");
+                   "案件日志存储出错，结果未知；请稍后用相同的事件编号重试（不会重复写入）");
 }
 
 absl::Status Corrupt(absl::string_view what) {
