@@ -1,6 +1,5 @@
 #include "storage/commit_notifier.h"
 
-#include <vector>
 
 namespace referral::storage {
 
@@ -55,8 +54,10 @@ bool CommitNotifier::Cancel(uint64_t watch_id) {
 }
 
 void CommitNotifier::Run() {
-  std::vector<std::function<void()>> due;
+  // One callback at a time: a callback leaves the map only as it starts, so
+  // Cancel() is exact about "not started".
   for (;;) {
+    std::function<void()> callback;
     {
       absl::MutexLock l(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -65,13 +66,10 @@ void CommitNotifier::Run() {
       };
       mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
-      while (!watches_.empty() && watches_.begin()->first < position_) {
-        due.push_back(std::move(watches_.begin()->second.callback));
-        watches_.erase(watches_.begin());
-      }
+      callback = std::move(watches_.begin()->second.callback);
+      watches_.erase(watches_.begin());
     }
-    for (auto& cb : due) cb();
-    due.clear();
+    callback();
   }
 }
 

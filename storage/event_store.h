@@ -11,7 +11,8 @@
 //  * Durability: Append returns only after the write-ahead log is synced.
 //    Concurrent Appends are committed in groups that share one sync.
 //  * Idempotency: re-appending events whose ids are already in the log (with
-//    the same content) writes nothing and returns the original positions; an
+//    the same content; `time` and the fields the store assigns do not count)
+//    writes nothing and returns the original positions; an
 //    id already used with different content is ALREADY_EXISTS. This holds
 //    across reopen.
 //  * Tamper evidence: each case is a SHA-256 hash chain; Verify() recomputes

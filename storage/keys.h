@@ -57,7 +57,7 @@ bool DecodeEventRecord(absl::string_view record, absl::string_view* hash,
 // is recognised by it, and Verify uses it as a second witness of each
 // event's hash and place.
 struct IdRecord {
-  std::string digest;  // SHA-256 of the event as the writer sent it
+  std::string digest;  // SHA-256 of the event as sent, less time and assigned fields
   std::string hash;    // the event's chain hash
   uint64_t sequence = 0;
   uint64_t position = 0;

@@ -280,7 +280,14 @@ absl::Status RocksDbEventStore::Prepare(absl::string_view case_id,
     e.set_subject(std::string(case_id));
     e.set_type(std::move(type));
     PreparedEvent p;
-    p.digest = Sha256(SerializeDeterministic(e));
+    {
+      // `time` is left out of the digest: when the writer omits it the log
+      // fills it in, and an event read back and sent again must still be
+      // recognised as the same event.
+      Event identity = e;
+      identity.clear_time();
+      p.digest = Sha256(SerializeDeterministic(identity));
+    }
     p.bytes = bytes;
     p.event = std::move(e);
     out->push_back(std::move(p));
