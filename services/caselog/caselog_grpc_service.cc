@@ -9,13 +9,6 @@
 namespace referral::caselog {
 namespace {
 
-template <typename Response>
-grpc::Status Reply(absl::StatusOr<Response> result, Response* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
-
 // Streams the global feed: pages of committed events, one write in flight at
 // a time; when caught up, a one-shot commit watch wakes it. The reactor is
 // freed when gRPC is done with it and no watch still refers to it.

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       "Serves the case event log (referral.v1.CaseLogService).");
   absl::ParseCommandLine(argc, argv);
   referral::BlockTerminationSignals();
+  referral::TuneProcessForServing();
   referral::InitLogging("caselog", absl::GetFlag(FLAGS_log_level));
 
   referral::caselog::CaseLog core;
