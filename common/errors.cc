@@ -11,12 +11,15 @@ namespace {
 using C = absl::StatusCode;
 using R = ErrorReason;
 
-constexpr std::array<ErrorSpec, 11> kSpecs = {{
+constexpr std::array<ErrorSpec, 14> kSpecs = {{
     {R::kInvalidField, C::kInvalidArgument, "INVALID_FIELD"},
     {R::kEventTooLarge, C::kInvalidArgument, "EVENT_TOO_LARGE"},
     {R::kUnknownEventKind, C::kInvalidArgument, "UNKNOWN_EVENT_KIND"},
     {R::kCaseNotFound, C::kNotFound, "CASE_NOT_FOUND"},
     {R::kCheckpointNotFound, C::kNotFound, "CHECKPOINT_NOT_FOUND"},
+    {R::kNodeNotFound, C::kNotFound, "NODE_NOT_FOUND"},
+    {R::kNoRoute, C::kNotFound, "NO_ROUTE"},
+    {R::kConfigInvalid, C::kInvalidArgument, "CONFIG_INVALID"},
     {R::kConcurrentModification, C::kAborted, "CONCURRENT_MODIFICATION"},
     {R::kEventIdReused, C::kAlreadyExists, "EVENT_ID_REUSED"},
     {R::kRequestIdReused, C::kAlreadyExists, "REQUEST_ID_REUSED"},

@@ -127,10 +127,12 @@ int Run(int argc, char** argv) {
   };
 
   auto* health = app.add_subcommand("health", "is the case log serving?");
-  std::string health_service;
+  std::string health_service, health_addr;
   health->add_option("--service", health_service, "service name; empty = server");
+  health->add_option("--addr", health_addr, "any service's address (default: --caselog)");
   health->callback([&] {
     action = [&] {
+      if (!health_addr.empty()) g.caselog = health_addr;
       auto r = client()->Healthy(health_service);
       if (!r.ok()) return Fail(r.status());
       std::cout << (*r ? "SERVING" : "NOT_SERVING") << "\n";

@@ -1,0 +1,58 @@
+// The domain's vocabulary in one table each: every agency kind, node level
+// and menu matter with its configuration key, English and Chinese label.
+// Configuration files, refctl and the services all read these tables.
+
+#ifndef REFERRAL_COMMON_VOCABULARY_H_
+#define REFERRAL_COMMON_VOCABULARY_H_
+
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "referral/v1/directory.pb.h"
+
+namespace referral {
+
+template <typename Enum>
+struct Term {
+  Enum value;
+  absl::string_view key;  // in configuration files and on the command line
+  absl::string_view en;
+  absl::string_view zh;
+};
+
+absl::Span<const Term<v1::NodeKind>> NodeKinds();
+absl::Span<const Term<v1::NodeLevel>> NodeLevels();
+absl::Span<const Term<v1::Matter>> Matters();
+
+// Looks a term up by key or by value; nullptr when unknown.
+template <typename Enum>
+const Term<Enum>* FindTerm(absl::Span<const Term<Enum>> table,
+                           absl::string_view key) {
+  for (const auto& t : table) {
+    if (t.key == key) return &t;
+  }
+  return nullptr;
+}
+template <typename Enum>
+const Term<Enum>* FindTerm(absl::Span<const Term<Enum>> table, Enum value) {
+  for (const auto& t : table) {
+    if (t.value == value) return &t;
+  }
+  return nullptr;
+}
+
+// "wage_arrears, work_injury, ..." for error messages.
+template <typename Enum>
+std::string KeysOf(absl::Span<const Term<Enum>> table) {
+  std::string out;
+  for (const auto& t : table) {
+    if (!out.empty()) out += ", ";
+    out.append(t.key.data(), t.key.size());
+  }
+  return out;
+}
+
+}  // namespace referral
+
+#endif  // REFERRAL_COMMON_VOCABULARY_H_

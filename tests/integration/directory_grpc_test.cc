@@ -1,0 +1,86 @@
+// DirectoryService over real gRPC on loopback, and the directory executable
+// refusing a malformed file at start-up.
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_matchers.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "referral/v1/directory_service.grpc.pb.h"
+#include "services/directory/directory.h"
+#include "services/directory/directory_grpc_service.h"
+#include "services/runtime/grpc_status.h"
+#include "services/runtime/service_host.h"
+
+namespace referral {
+namespace {
+
+using ::referral::testing::HasReason;
+
+TEST(DirectoryGrpc, RouteGetAndListAnswerOverTheWire) {
+  auto directory = directory::Directory::LoadFile(QINZHOU_TOML);
+  ASSERT_TRUE(directory.ok()) << directory.status();
+  directory::DirectoryGrpcService service(&*directory);
+  auto host = ServiceHost::Start({}, {&service});
+  ASSERT_TRUE(host.ok());
+  (*host)->SetServing(true);
+  auto stub = v1::DirectoryService::NewStub(
+      grpc::CreateChannel((*host)->address(), grpc::InsecureChannelCredentials()));
+
+  grpc::ClientContext route_context;
+  v1::RouteRequest route;
+  route.set_matter(v1::MATTER_WAGE_ARREARS);
+  route.set_jurisdiction("gansu/tianshui/qinzhou/taijing/liuhe");
+  v1::RouteResponse routed;
+  ASSERT_TRUE(stub->Route(&route_context, route, &routed).ok());
+  EXPECT_EQ(routed.node().name(), "qinzhou.labor-inspection");
+  EXPECT_FALSE(routed.reason_zh().empty());
+
+  grpc::ClientContext get_context;
+  v1::GetNodeRequest get;
+  get.set_name("qinzhou.ghost");
+  v1::GetNodeResponse got;
+  EXPECT_THAT(FromGrpcStatus(stub->GetNode(&get_context, get, &got)),
+              HasReason("NODE_NOT_FOUND"));
+
+  grpc::ClientContext list_context;
+  v1::ListNodesRequest list;
+  list.set_kind(v1::NODE_KIND_PROCURATORATE);
+  v1::ListNodesResponse listed;
+  ASSERT_TRUE(stub->ListNodes(&list_context, list, &listed).ok());
+  ASSERT_EQ(listed.nodes_size(), 1);
+  EXPECT_EQ(listed.nodes(0).name(), "qinzhou.procuratorate");
+}
+
+TEST(DirectoryBinary, RefusesAMalformedFileAtStartUpNamingFileLineAndReason) {
+  auto dir = std::filesystem::path(::testing::TempDir()) /
+             absl::StrCat("directory_bad_", getpid());
+  std::filesystem::create_directories(dir);
+  auto bad = dir / "bad.toml";
+  std::ofstream(bad) << "[[node]]\nname = \"a\"\nkind = \"police\"\n"
+                         "level = \"district\"\njurisdiction = \"x\"\n"
+                         "name_zh = \"z\"\nname_en = \"e\"\n";
+  std::string cmd = absl::StrCat(DIRECTORY_BINARY, " --listen=127.0.0.1:0 --config=",
+                                 bad.string(), " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("bad.toml:3:8: kind \"police\" is not one of"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace referral
