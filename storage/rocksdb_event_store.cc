@@ -26,6 +26,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "storage/commit_notifier.h"
 #include "storage/event_store.h"
@@ -868,8 +869,15 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
   if (options.env != nullptr) db_options.env = options.env;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(64 << 20);
-  auto cf_options = [&cache](bool point_lookups) {
+  // Keys arrive in increasing order within a prefix (a case's sequences, an
+  // index's positions), so memtable inserts start from the last insert of
+  // the same prefix instead of the top of the skiplist.
+  auto cf_options = [&cache](bool point_lookups, size_t hint_prefix = 0) {
     rocksdb::ColumnFamilyOptions cf;
+    if (hint_prefix > 0) {
+      cf.memtable_insert_with_hint_prefix_extractor.reset(
+          rocksdb::NewCappedPrefixTransform(hint_prefix));
+    }
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
     if (point_lookups) {
@@ -880,9 +888,9 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Open(
   };
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options(false)},
-      {keys::kEventsCf, cf_options(false)},
-      {keys::kPositionsCf, cf_options(false)},
-      {keys::kIndexCf, cf_options(false)},
+      {keys::kEventsCf, cf_options(false, 24)},
+      {keys::kPositionsCf, cf_options(false, 1)},
+      {keys::kIndexCf, cf_options(false, 24)},
       {keys::kEventIdsCf, cf_options(true)},
       {keys::kStreamsCf, cf_options(true)},
       {keys::kCheckpointsCf, cf_options(true)},
