@@ -25,6 +25,11 @@
 #include "absl/time/time.h"
 #include "clients/cpp/caselog_client.h"
 #include "clients/refctl/table.h"
+#include "common/vocabulary.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "referral/v1/directory_service.grpc.pb.h"
+#include "services/runtime/grpc_status.h"
 #include "common/errors.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -37,6 +42,7 @@ using google::protobuf::util::TimeUtil;
 
 struct Globals {
   std::string caselog = "127.0.0.1:50101";
+  std::string directory = "127.0.0.1:50102";
   std::string output = "table";
   std::string timeout = "10s";
 };
@@ -110,10 +116,13 @@ void PrintEvents(const Globals& g, const google::protobuf::RepeatedPtrField<v1::
 int Run(int argc, char** argv) {
   Globals g;
   if (const char* env = std::getenv("REFCTL_CASELOG")) g.caselog = env;
+  if (const char* env = std::getenv("REFCTL_DIRECTORY")) g.directory = env;
   CLI::App app{"refctl: the referral broker's command line"};
   app.require_subcommand(1);
   app.fallthrough();  // global options also after the subcommand
   app.add_option("--caselog", g.caselog, "caselog address (env REFCTL_CASELOG)");
+  app.add_option("--directory", g.directory,
+                 "directory address (env REFCTL_DIRECTORY)");
   app.add_option("--output,-o", g.output, "table or json")
       ->check(CLI::IsMember({"table", "json"}));
   app.add_option("--timeout", g.timeout, "deadline per call, e.g. 10s, 500ms");
@@ -370,6 +379,93 @@ int Run(int argc, char** argv) {
       if (!r.ok()) return Fail(r.status());
       if (g.output == "json") std::cout << Json(*r) << "\n";
       else std::cout << cp_name << " = " << r->checkpoint().position() << "\n";
+      return 0;
+    };
+  });
+
+  // directory: nodes, one node, route a matter.
+  auto directory_stub = [&] {
+    grpc::ChannelArguments args;
+    return v1::DirectoryService::NewStub(grpc::CreateCustomChannel(
+        g.directory, grpc::InsecureChannelCredentials(), args));
+  };
+  auto prepare = [&](grpc::ClientContext* context) {
+    absl::Duration d = absl::Seconds(10);
+    absl::ParseDuration(g.timeout, &d);
+    context->set_deadline(absl::ToChronoTime(absl::Now() + d));
+  };
+  auto node_row = [](const v1::Node& n) -> std::vector<std::string> {
+    const auto* kind = FindTerm(NodeKinds(), n.kind());
+    const auto* level = FindTerm(NodeLevels(), n.level());
+    return {n.name(), kind ? std::string(kind->zh) : "?",
+            level ? std::string(level->zh) : "?", n.display_name_zh(),
+            n.hotline(), n.jurisdiction()};
+  };
+  const std::vector<std::string> node_header = {"NODE", "机构", "层级", "名称",
+                                                "热线", "辖区"};
+  auto* dir = app.add_subcommand("directory", "agency nodes and the service menu");
+  dir->require_subcommand(1);
+  std::string kind_key, area, matter_key;
+  auto* nodes = dir->add_subcommand("nodes", "list nodes");
+  nodes->add_option("--kind", kind_key, "only this kind: " + KeysOf(NodeKinds()));
+  nodes->add_option("--area", area, "only nodes inside this jurisdiction");
+  nodes->callback([&] {
+    action = [&] {
+      v1::ListNodesRequest req;
+      if (!kind_key.empty()) {
+        const auto* t = FindTerm(NodeKinds(), absl::string_view(kind_key));
+        if (t == nullptr) {
+          std::cerr << "error: --kind must be one of " << KeysOf(NodeKinds()) << "\n";
+          return 2;
+        }
+        req.set_kind(t->value);
+      }
+      req.set_jurisdiction(area);
+      grpc::ClientContext context;
+      prepare(&context);
+      v1::ListNodesResponse resp;
+      absl::Status s = FromGrpcStatus(directory_stub()->ListNodes(&context, req, &resp));
+      if (!s.ok()) return Fail(s);
+      if (g.output == "json") {
+        std::cout << Json(resp) << "\n";
+        return 0;
+      }
+      Table t(node_header);
+      for (const auto& n : resp.nodes()) t.AddRow(node_row(n));
+      std::cout << t.Render();
+      return 0;
+    };
+  });
+  auto* route = dir->add_subcommand("route", "which node takes a matter in an area, and why");
+  route->add_option("matter", matter_key, "one of " + KeysOf(Matters()))->required();
+  route->add_option("area", area, "jurisdiction, e.g. gansu/tianshui/qinzhou/yuquan")->required();
+  route->callback([&] {
+    action = [&] {
+      const auto* m = FindTerm(Matters(), absl::string_view(matter_key));
+      if (m == nullptr) {
+        std::cerr << "error: matter must be one of " << KeysOf(Matters()) << "\n";
+        return 2;
+      }
+      v1::RouteRequest req;
+      req.set_matter(m->value);
+      req.set_jurisdiction(area);
+      grpc::ClientContext context;
+      prepare(&context);
+      v1::RouteResponse resp;
+      absl::Status s = FromGrpcStatus(directory_stub()->Route(&context, req, &resp));
+      if (!s.ok()) return Fail(s);
+      if (g.output == "json") {
+        std::cout << Json(resp) << "\n";
+        return 0;
+      }
+      std::cout << "→ " << resp.node().name() << "  " << resp.node().display_name_zh()
+                << "\n  " << resp.reason_zh() << "\n  " << resp.reason() << "\n";
+      if (resp.alternatives_size() > 0) {
+        std::cout << "\nalso helps (nearest first):\n";
+        Table t(node_header);
+        for (const auto& n : resp.alternatives()) t.AddRow(node_row(n));
+        std::cout << t.Render();
+      }
       return 0;
     };
   });

@@ -20,6 +20,7 @@
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/run_command.h"
 
 namespace referral {
 namespace {
@@ -126,14 +127,8 @@ bool WaitServing(client::CaseLogClient& c) {
 
 // Runs refctl with `args`; returns its exit code and stdout+stderr.
 std::pair<int, std::string> Refctl(const std::string& address, const std::string& args) {
-  std::string cmd = absl::StrCat(REFCTL_BINARY, " --caselog ", address, " ", args, " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return referral::testing::RunCommand(
+      absl::StrCat(REFCTL_BINARY, " --caselog ", address, " ", args));
 }
 
 v1::AppendRequest Note(const std::string& id) {

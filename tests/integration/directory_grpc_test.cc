@@ -19,11 +19,13 @@
 #include "services/directory/directory_grpc_service.h"
 #include "services/runtime/grpc_status.h"
 #include "services/runtime/service_host.h"
+#include "tests/integration/run_command.h"
 
 namespace referral {
 namespace {
 
 using ::referral::testing::HasReason;
+using ::referral::testing::RunCommand;
 
 TEST(DirectoryGrpc, RouteGetAndListAnswerOverTheWire) {
   auto directory = directory::Directory::LoadFile(QINZHOU_TOML);
@@ -60,6 +62,36 @@ TEST(DirectoryGrpc, RouteGetAndListAnswerOverTheWire) {
   EXPECT_EQ(listed.nodes(0).name(), "qinzhou.procuratorate");
 }
 
+TEST(DirectoryGrpc, RefctlListsNodesWithChineseLabelsAndRoutesMatters) {
+  auto directory = directory::Directory::LoadFile(QINZHOU_TOML);
+  ASSERT_TRUE(directory.ok());
+  directory::DirectoryGrpcService service(&*directory);
+  auto host = ServiceHost::Start({}, {&service});
+  ASSERT_TRUE(host.ok());
+  const std::string refctl =
+      absl::StrCat(REFCTL_BINARY, " --directory ", (*host)->address(), " ");
+
+  auto [code, out] = RunCommand(refctl + "directory nodes --kind justice");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("qinzhou.justice.yuquan.xiguan"));
+  EXPECT_THAT(out, ::testing::HasSubstr("村工作室"));
+  EXPECT_THAT(out, ::testing::Not(::testing::HasSubstr("qinzhou.union")));
+
+  std::tie(code, out) =
+      RunCommand(refctl + "directory route wage_arrears gansu/tianshui/qinzhou/zaojiao");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("→ qinzhou.labor-inspection"));
+  EXPECT_THAT(out, ::testing::HasSubstr("首办机构"));
+
+  std::tie(code, out) = RunCommand(refctl + "directory route wage_arrears gansu/lanzhou");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, ::testing::HasSubstr("NO_ROUTE"));
+
+  std::tie(code, out) = RunCommand(refctl + "directory route divorce gansu/tianshui");
+  EXPECT_NE(code, 0);
+  EXPECT_THAT(out, ::testing::HasSubstr("matter must be one of wage_arrears"));
+}
+
 TEST(DirectoryBinary, RefusesAMalformedFileAtStartUpNamingFileLineAndReason) {
   auto dir = std::filesystem::path(::testing::TempDir()) /
              absl::StrCat("directory_bad_", getpid());
@@ -68,16 +100,9 @@ TEST(DirectoryBinary, RefusesAMalformedFileAtStartUpNamingFileLineAndReason) {
   std::ofstream(bad) << "[[node]]\nname = \"a\"\nkind = \"police\"\n"
                          "level = \"district\"\njurisdiction = \"x\"\n"
                          "name_zh = \"z\"\nname_en = \"e\"\n";
-  std::string cmd = absl::StrCat(DIRECTORY_BINARY, " --listen=127.0.0.1:0 --config=",
-                                 bad.string(), " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  auto [code, out] = RunCommand(absl::StrCat(
+      DIRECTORY_BINARY, " --listen=127.0.0.1:0 --config=", bad.string()));
+  EXPECT_EQ(code, 1) << out;
   EXPECT_THAT(out, ::testing::HasSubstr("bad.toml:3:8: kind \"police\" is not one of"));
   std::filesystem::remove_all(dir);
 }
