@@ -13,7 +13,7 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
-#include "google/protobuf/message.h"
+#include "common/digest.h"
 
 namespace referral::storage {
 
@@ -22,17 +22,12 @@ inline constexpr size_t kHashSize = 32;
 // 32 zero bytes: the hash before a case's first event.
 const std::string& GenesisHash();
 
-// SHA-256 of `data`.
-std::string Sha256(absl::string_view data);
-
 // The chain hash of an event whose serialized body is `body`.
 std::string ChainHash(absl::string_view prev_hash, absl::string_view body);
 
-// Deterministic serialization (map entries sorted), stable within a build.
-std::string SerializeDeterministic(const google::protobuf::Message& message);
-
-// Lower-case hex, for messages and tools.
-std::string HexOf(absl::string_view bytes);
+using ::referral::HexOf;
+using ::referral::SerializeDeterministic;
+using ::referral::Sha256;
 
 }  // namespace referral::storage
 
