@@ -1,0 +1,145 @@
+// Broker: the referral service's core. It opens cases, moves referrals
+// through the state machine (state_machine.h), answers reads from case
+// projections (case_projection.h) and keeps each node's inbox cursor. It
+// knows nothing of gRPC: the case log and the directory are ports (ports.h),
+// and the caller is a node name the adapter has already authenticated.
+//
+// Every command is decided on a fresh projection of the case and appended
+// with the case's version as the expected version; when another writer got
+// there first the broker re-reads and decides again. A command's events get
+// ids derived from (caller, request_id), so a retry finds its own events in
+// the case and returns the answer they gave: the effect happens once, also
+// across restarts of the broker or the case log. The same request_id with a
+// different body is ALREADY_EXISTS (REQUEST_ID_REUSED).
+//
+// Thread safety: all methods may be called concurrently.
+
+#ifndef REFERRAL_SERVICES_REFERRAL_BROKER_H_
+#define REFERRAL_SERVICES_REFERRAL_BROKER_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "referral/v1/referral_service.pb.h"
+#include "services/referral/case_projection.h"
+#include "services/referral/ports.h"
+#include "services/referral/state_machine.h"
+
+namespace referral::broker {
+
+struct BrokerOptions {
+  // Decide-and-append attempts before a contended command gives up
+  // (ABORTED, CONCURRENT_MODIFICATION: retry with the same request_id).
+  int max_attempts = 8;
+  // Clock for case numbers (the year, in Asia/Shanghai).
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// What a step produced: the referral after it, and for a redirect the child.
+struct StepResult {
+  v1::Referral referral;
+  std::optional<v1::Referral> child;
+};
+
+class Broker {
+ public:
+  // The ports are not owned and must outlive the broker.
+  Broker(CaseLogPort* log, DirectoryPort* directory, BrokerOptions options = {});
+
+  // Opens a case owned by `caller`, numbered "<caller>:<year>-<nnnnnn>" from
+  // the caller's own counter.
+  absl::StatusOr<v1::Case> OpenCase(absl::string_view caller,
+                                    const v1::OpenCaseRequest& request);
+  absl::StatusOr<v1::Case> GetCase(absl::string_view caller,
+                                   absl::string_view case_id);
+  // Newest first.
+  absl::StatusOr<std::vector<v1::Case>> ListCases(absl::string_view caller,
+                                                  int page_size);
+  absl::StatusOr<std::vector<v1::Event>> TraceCase(absl::string_view caller,
+                                                   absl::string_view case_id);
+
+  absl::StatusOr<v1::Referral> SendReferral(
+      absl::string_view caller, const v1::SendReferralRequest& request);
+
+  // The other steps, one per ReferralService method.
+  absl::StatusOr<v1::Referral> Receive(absl::string_view caller,
+                                       const v1::ReceiveReferralRequest& r);
+  absl::StatusOr<v1::Referral> Accept(absl::string_view caller,
+                                      const v1::AcceptReferralRequest& r);
+  absl::StatusOr<v1::Referral> Reject(absl::string_view caller,
+                                      const v1::RejectReferralRequest& r);
+  absl::StatusOr<v1::Referral> Return(absl::string_view caller,
+                                      const v1::ReturnReferralRequest& r);
+  absl::StatusOr<v1::Referral> Resubmit(absl::string_view caller,
+                                        const v1::ResubmitReferralRequest& r);
+  absl::StatusOr<StepResult> Redirect(absl::string_view caller,
+                                      const v1::RedirectReferralRequest& r);
+  absl::StatusOr<v1::Referral> Start(absl::string_view caller,
+                                     const v1::StartReferralRequest& r);
+  absl::StatusOr<v1::Referral> Hold(absl::string_view caller,
+                                    const v1::HoldReferralRequest& r);
+  absl::StatusOr<v1::Referral> Resume(absl::string_view caller,
+                                      const v1::ResumeReferralRequest& r);
+  absl::StatusOr<v1::Referral> Complete(absl::string_view caller,
+                                        const v1::CompleteReferralRequest& r);
+  absl::StatusOr<v1::Referral> Fail(absl::string_view caller,
+                                    const v1::FailReferralRequest& r);
+  absl::StatusOr<v1::Referral> Cancel(absl::string_view caller,
+                                      const v1::CancelReferralRequest& r);
+
+  absl::StatusOr<v1::Referral> GetReferral(absl::string_view caller,
+                                           absl::string_view referral_id);
+  absl::StatusOr<std::vector<v1::Referral>> ListReferrals(
+      absl::string_view caller, const v1::ListReferralsRequest& request);
+
+  // The inbox: the caller's durable cursor, advancing it, and its backlog.
+  absl::StatusOr<uint64_t> InboxCursor(absl::string_view node);
+  absl::StatusOr<uint64_t> AckInbox(absl::string_view caller, uint64_t position);
+  absl::StatusOr<v1::GetBacklogResponse> Backlog(absl::string_view caller,
+                                                 absl::string_view node);
+  // The inbox item for an event of the caller's feed; nullopt for events
+  // that are not referral steps.
+  absl::StatusOr<std::optional<v1::InboxItem>> InboxItemOf(const v1::Event& e);
+  // The feed filter of a node's inbox.
+  static v1::EventFilter InboxFilter(absl::string_view node);
+
+ private:
+  // Decides the events of one command on a projection; the broker fills in
+  // their envelopes.
+  using Decide = std::function<absl::StatusOr<std::vector<v1::Event>>(
+      const CaseProjection&)>;
+
+  // Runs one command against `case_id` (see the class comment); returns the
+  // projection as it stood right after the command's own events.
+  absl::StatusOr<CaseProjection> Execute(absl::string_view caller,
+                                         const std::string& case_id,
+                                         const std::string& request_id,
+                                         const google::protobuf::Message& request,
+                                         bool opens_case, const Decide& decide);
+
+  // One referral step: authorise by the state machine's row, check the
+  // state, append `body`'s event.
+  absl::StatusOr<StepResult> Step(
+      absl::string_view caller, Action action, const std::string& request_id,
+      const std::string& referral_id, const google::protobuf::Message& request,
+      const std::function<absl::Status(const CaseProjection&,
+                                        const v1::Referral&,
+                                        std::vector<v1::Event>*)>& body);
+
+  absl::StatusOr<CaseProjection> ReadProjection(absl::string_view case_id);
+  absl::Status CheckNode(absl::string_view node, absl::string_view field);
+
+  CaseLogPort* log_;
+  DirectoryPort* directory_;
+  BrokerOptions options_;
+};
+
+}  // namespace referral::broker
+
+#endif  // REFERRAL_SERVICES_REFERRAL_BROKER_H_

@@ -1,0 +1,81 @@
+// The broker's ports over in-process cores: the caselog core over a real
+// event store, and a loaded Directory. For tests and single-process tools;
+// the service uses grpc_ports.h.
+
+#ifndef REFERRAL_SERVICES_REFERRAL_LOCAL_PORTS_H_
+#define REFERRAL_SERVICES_REFERRAL_LOCAL_PORTS_H_
+
+#include "services/caselog/caselog_service.h"
+#include "services/directory/directory.h"
+#include "services/referral/ports.h"
+
+namespace referral::broker {
+
+// Reads a whole case from any CaseLog-shaped source, page by page.
+template <typename ReadPage>
+absl::StatusOr<std::vector<v1::Event>> ReadWholeCase(absl::string_view case_id,
+                                                     const ReadPage& read_page) {
+  std::vector<v1::Event> events;
+  v1::ReadCaseRequest req;
+  req.set_case_id(std::string(case_id));
+  req.set_page_size(1000);
+  for (;;) {
+    absl::StatusOr<v1::ReadCaseResponse> page = read_page(req);
+    if (!page.ok()) return page.status();
+    for (auto& e : *page->mutable_events()) events.push_back(std::move(e));
+    if (page->next_sequence() == 0) return events;
+    req.set_from_sequence(page->next_sequence());
+  }
+}
+
+class LocalCaseLog final : public CaseLogPort {
+ public:
+  explicit LocalCaseLog(caselog::CaseLog* core) : core_(core) {}
+  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view case_id) override {
+    return ReadWholeCase(case_id, [this](const v1::ReadCaseRequest& r) {
+      return core_->ReadCase(r);
+    });
+  }
+  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
+    return core_->Append(r);
+  }
+  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
+    return core_->ReadAll(r);
+  }
+  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view name) override {
+    v1::GetCheckpointRequest r;
+    r.set_name(std::string(name));
+    auto cp = core_->GetCheckpoint(r);
+    if (cp.status().code() == absl::StatusCode::kNotFound) return 0;
+    if (!cp.ok()) return cp.status();
+    return cp->checkpoint().position();
+  }
+  absl::Status SetCheckpoint(absl::string_view name, uint64_t position) override {
+    v1::SetCheckpointRequest r;
+    r.set_name(std::string(name));
+    r.set_position(position);
+    return core_->SetCheckpoint(r).status();
+  }
+
+ private:
+  caselog::CaseLog* core_;
+};
+
+class LocalDirectory final : public DirectoryPort {
+ public:
+  explicit LocalDirectory(const directory::Directory* d) : d_(d) {}
+  absl::StatusOr<v1::Node> GetNode(absl::string_view name) override {
+    v1::GetNodeRequest r;
+    r.set_name(std::string(name));
+    auto n = d_->GetNode(r);
+    if (!n.ok()) return n.status();
+    return n->node();
+  }
+
+ private:
+  const directory::Directory* d_;
+};
+
+}  // namespace referral::broker
+
+#endif  // REFERRAL_SERVICES_REFERRAL_LOCAL_PORTS_H_

@@ -1,0 +1,80 @@
+#include "services/referral/policy.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace referral::broker {
+namespace {
+
+using Q = Requirement;
+constexpr std::array<Rule, 22> kPolicy = {{
+    {"OpenCase", Q::kSelf},
+    {"GetCase", Q::kCaseParty},
+    {"ListCases", Q::kSelf},
+    {"TraceCase", Q::kCaseParty},
+    {"SendReferral", Q::kCaseParty},
+    {"ReceiveReferral", Q::kReferralRole},
+    {"AcceptReferral", Q::kReferralRole},
+    {"RejectReferral", Q::kReferralRole},
+    {"ReturnReferral", Q::kReferralRole},
+    {"ResubmitReferral", Q::kReferralRole},
+    {"RedirectReferral", Q::kReferralRole},
+    {"StartReferral", Q::kReferralRole},
+    {"HoldReferral", Q::kReferralRole},
+    {"ResumeReferral", Q::kReferralRole},
+    {"CompleteReferral", Q::kReferralRole},
+    {"FailReferral", Q::kReferralRole},
+    {"CancelReferral", Q::kReferralRole},
+    {"GetReferral", Q::kCaseParty},
+    {"ListReferrals", Q::kSelf},
+    {"StreamInbox", Q::kSelf},
+    {"AckInbox", Q::kSelf},
+    {"GetBacklog", Q::kSelf},
+}};
+
+}  // namespace
+
+absl::Span<const Rule> Policy() { return kPolicy; }
+
+const Rule& RuleFor(absl::string_view method) {
+  for (const Rule& r : kPolicy) {
+    if (r.method == method) return r;
+  }
+  // Every method has a row (policy_test holds it so); an unknown name is a
+  // programming error, denied by the strictest rule.
+  static const Rule kDeny{"", Q::kReferralRole};
+  return kDeny;
+}
+
+absl::Status RequireParty(absl::string_view caller, const CaseProjection& c) {
+  if (c.IsParty(caller)) return absl::OkStatus();
+  return MakeError(
+      ErrorReason::kNotAParty,
+      absl::StrCat("node ", caller, " is not party to case ", c.state().case_id(),
+                   ": only its owner and the nodes its referrals were sent "
+                   "from or to may see or act on it"),
+      "本机构不是该案件的当事方，无权查看或办理",
+      {.metadata = {{"case_id", c.state().case_id()}}});
+}
+
+absl::Status RequireRole(absl::string_view caller, const v1::Referral& r,
+                         const Transition& step) {
+  const bool sender = step.role == Role::kSender;
+  const std::string& who = sender ? r.from_node() : r.to_node();
+  if (caller == who) return absl::OkStatus();
+  return MakeError(
+      ErrorReason::kNotAllowedForRole,
+      absl::StrCat("only the ", sender ? "sender" : "addressee", " (", who,
+                   ") may ", step.name, " referral ", r.referral_id(),
+                   ", which is ", StateName(r.state()), "; ", caller, " is the ",
+                   caller == r.from_node() ? "sender"
+                   : caller == r.to_node() ? "addressee"
+                                           : "neither"),
+      absl::StrCat("只有", sender ? "转出方" : "接收方", "可以执行此操作"),
+      {.metadata = {{"state", std::string(StateName(r.state()))},
+                    {"referral_id", r.referral_id()}}});
+}
+
+}  // namespace referral::broker

@@ -1,0 +1,45 @@
+// What the broker needs from the rest of the system, as interfaces, so the
+// core has no gRPC in it: the case log (caselog service) and the directory
+// (directory service). grpc_ports.h implements them over gRPC; local_ports.h
+// over the in-process cores (tests, single-process tools).
+
+#ifndef REFERRAL_SERVICES_REFERRAL_PORTS_H_
+#define REFERRAL_SERVICES_REFERRAL_PORTS_H_
+
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "referral/v1/caselog_service.pb.h"
+#include "referral/v1/directory.pb.h"
+
+namespace referral::broker {
+
+class CaseLogPort {
+ public:
+  virtual ~CaseLogPort() = default;
+
+  // Every event of a case, in order. CASE_NOT_FOUND when it has none.
+  virtual absl::StatusOr<std::vector<v1::Event>> ReadCase(
+      absl::string_view case_id) = 0;
+  virtual absl::StatusOr<v1::AppendResponse> Append(
+      const v1::AppendRequest& request) = 0;
+  virtual absl::StatusOr<v1::ReadAllResponse> ReadAll(
+      const v1::ReadAllRequest& request) = 0;
+  // A checkpoint's position; 0 when it was never set.
+  virtual absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view name) = 0;
+  virtual absl::Status SetCheckpoint(absl::string_view name,
+                                     uint64_t position) = 0;
+};
+
+class DirectoryPort {
+ public:
+  virtual ~DirectoryPort() = default;
+  // NODE_NOT_FOUND when the directory has no such node.
+  virtual absl::StatusOr<v1::Node> GetNode(absl::string_view name) = 0;
+};
+
+}  // namespace referral::broker
+
+#endif  // REFERRAL_SERVICES_REFERRAL_PORTS_H_
