@@ -1,1 +1,338 @@
+// The broker's rules, over a real event store and the default directory.
+
+#include "services/referral/broker.h"
+
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "common/errors.h"
+#include "common/status_matchers.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/referral/broker_fixture.h"
+#include "services/referral/policy.h"
+
+namespace referral::broker {
+namespace {
+
+using ::referral::testing::HasReason;
+using ::referral::testing::IsOk;
+using ::referral::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+TEST_F(BrokerTest, CaseIdsAreReadableSequentialAndNameTheOwningNode) {
+  std::string first = OpenCase(kJustice);
+  std::string second = OpenCase(kJustice);
+  std::string labor = OpenCase(kLabor);
+  EXPECT_THAT(first, MatchesRegex("qinzhou\\.justice:20[0-9][0-9]-000001"));
+  EXPECT_THAT(second, MatchesRegex("qinzhou\\.justice:20[0-9][0-9]-000002"));
+  EXPECT_THAT(labor, MatchesRegex("qinzhou\\.labor-inspection:20[0-9][0-9]-000001"));
+  auto c = broker_->GetCase(kJustice, first);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->opened().owning_node(), kJustice);
+  EXPECT_EQ(c->opened().parties(0).head_count(), 23);
+  EXPECT_TRUE(c->opened().green_channel());
+}
+
+TEST_F(BrokerTest, OpenCaseRetryReturnsTheSameCaseAlsoAfterARestart) {
+  v1::OpenCaseRequest req = CaseRequest();
+  ASSERT_OK_AND_ASSIGN(v1::Case first, broker_->OpenCase(kJustice, req));
+  ASSERT_OK_AND_ASSIGN(v1::Case again, broker_->OpenCase(kJustice, req));
+  EXPECT_EQ(again.case_id(), first.case_id());
+  OpenStore();
+  ASSERT_OK_AND_ASSIGN(v1::Case after_restart, broker_->OpenCase(kJustice, req));
+  EXPECT_EQ(after_restart.case_id(), first.case_id());
+  // Nothing was opened twice: the next case gets the next number.
+  std::string next = OpenCase(kJustice);
+  EXPECT_THAT(next, HasSubstr("-000002"));
+
+  req.set_title("another title");
+  EXPECT_THAT(broker_->OpenCase(kJustice, req), HasReason("REQUEST_ID_REUSED"));
+}
+
+TEST_F(BrokerTest, OpenCaseRefusesIncompleteRequestsAndUnknownNodes) {
+  v1::OpenCaseRequest r = CaseRequest();
+  r.clear_matter();
+  EXPECT_THAT(broker_->OpenCase(kJustice, r), HasReason("INVALID_FIELD"));
+  r = CaseRequest();
+  r.mutable_parties(0)->set_head_count(0);
+  EXPECT_THAT(broker_->OpenCase(kJustice, r), HasReason("INVALID_FIELD"));
+  r = CaseRequest();
+  r.set_request_id("has spaces");
+  EXPECT_THAT(broker_->OpenCase(kJustice, r), HasReason("INVALID_FIELD"));
+  EXPECT_THAT(broker_->OpenCase("qinzhou.nobody", CaseRequest()),
+              HasReason("NODE_NOT_FOUND"));
+}
+
+TEST_F(BrokerTest, ClosedLoopTheSenderSeesReceiptAcceptanceAndOutcome) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kReceive, kLabor, id), IsOk());
+  ASSERT_THAT(Take(Action::kAccept, kLabor, id), IsOk());
+  ASSERT_THAT(Take(Action::kStart, kLabor, id), IsOk());
+  v1::CompleteReferralRequest done;
+  done.set_request_id(NextRequestId());
+  done.set_referral_id(id);
+  done.set_outcome(v1::OUTCOME_WAGES_RECOVERED);
+  done.set_amount_recovered_fen(46000000);
+  ASSERT_THAT(broker_->Complete(kLabor, done), IsOk());
+
+  ASSERT_OK_AND_ASSIGN(v1::Referral seen, broker_->GetReferral(kJustice, id));
+  EXPECT_EQ(seen.state(), v1::REFERRAL_STATE_COMPLETED);
+  EXPECT_EQ(seen.outcome(), v1::OUTCOME_WAGES_RECOVERED);
+  EXPECT_EQ(seen.amount_recovered_fen(), 46000000);
+  EXPECT_EQ(seen.priority(), v1::PRIORITY_GREEN_CHANNEL);  // from the case
+
+  // The sender's inbox feed holds every step, each naming the state it left.
+  v1::ReadAllRequest feed;
+  *feed.mutable_filter() = Broker::InboxFilter(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ReadAllResponse page, log_.ReadAll(feed));
+  std::vector<v1::ReferralState> states;
+  for (const auto& e : page.events()) {
+    ASSERT_OK_AND_ASSIGN(auto item, broker_->InboxItemOf(e));
+    if (item) states.push_back(item->state());
+  }
+  EXPECT_EQ(states, (std::vector<v1::ReferralState>{
+                        v1::REFERRAL_STATE_REQUESTED, v1::REFERRAL_STATE_RECEIVED,
+                        v1::REFERRAL_STATE_ACCEPTED, v1::REFERRAL_STATE_IN_PROGRESS,
+                        v1::REFERRAL_STATE_COMPLETED}));
+}
+
+TEST_F(BrokerTest, SendChecksTheAddresseeThePurposeAndThatTheSenderIsAParty) {
+  std::string case_id = OpenCase();
+  v1::SendReferralRequest r = SendRequest(case_id, "qinzhou.nobody");
+  EXPECT_THAT(broker_->SendReferral(kJustice, r), HasReason("NODE_NOT_FOUND"));
+  r = SendRequest(case_id, kJustice);
+  EXPECT_THAT(broker_->SendReferral(kJustice, r), HasReason("INVALID_FIELD"));
+  r = SendRequest(case_id);
+  r.clear_purpose();
+  EXPECT_THAT(broker_->SendReferral(kJustice, r), HasReason("INVALID_FIELD"));
+  r = SendRequest(case_id);
+  r.add_attachments()->set_name("IOU");  // no digest
+  EXPECT_THAT(broker_->SendReferral(kJustice, r), HasReason("INVALID_FIELD"));
+  EXPECT_THAT(broker_->SendReferral(kOutsider, SendRequest(case_id)),
+              HasReason("NOT_A_PARTY"));
+  EXPECT_THAT(broker_->SendReferral(kJustice, SendRequest("qinzhou.justice:2026-999999")),
+              HasReason("CASE_NOT_FOUND"));
+}
+
+TEST_F(BrokerTest, AnAddresseeMayReferOnwardAndBecomesASender) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kAccept, kLabor, id), IsOk());
+  // Labour inspection is a party now and refers to the union itself.
+  std::string onward = Send(case_id, kUnion, kLabor);
+  ASSERT_OK_AND_ASSIGN(v1::Referral r, broker_->GetReferral(kUnion, onward));
+  EXPECT_EQ(r.from_node(), kLabor);
+}
+
+TEST_F(BrokerTest, RedirectClosesTheParentAndRequestsALinkedChild) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  v1::RedirectReferralRequest req;
+  req.set_request_id(NextRequestId());
+  req.set_referral_id(id);
+  req.set_to_node(kArbitration);
+  req.set_reason("a labour contract dispute belongs to arbitration");
+  ASSERT_OK_AND_ASSIGN(StepResult s, broker_->Redirect(kLabor, req));
+  EXPECT_EQ(s.referral.state(), v1::REFERRAL_STATE_REDIRECTED);
+  ASSERT_TRUE(s.child.has_value());
+  EXPECT_EQ(s.referral.child_referral_id(), s.child->referral_id());
+  EXPECT_EQ(s.child->parent_referral_id(), id);
+  EXPECT_EQ(s.child->from_node(), kJustice);  // still the original request
+  EXPECT_EQ(s.child->to_node(), kArbitration);
+  EXPECT_EQ(s.child->state(), v1::REFERRAL_STATE_REQUESTED);
+  // Arbitration is a party now and may act on the child.
+  EXPECT_THAT(Take(Action::kAccept, kArbitration, s.child->referral_id()), IsOk());
+
+  req.set_request_id(NextRequestId());
+  req.set_to_node(kJustice);
+  EXPECT_THAT(broker_->Redirect(kArbitration, req), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(BrokerTest, ReturnThenResubmitAsksAgainWithTheMaterial) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id, kArbitration);
+  ASSERT_THAT(Take(Action::kReceive, kArbitration, id), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Referral returned, Take(Action::kReturn, kArbitration, id));
+  EXPECT_EQ(returned.state(), v1::REFERRAL_STATE_RETURNED);
+  EXPECT_EQ(returned.missing_items(0), "labour contract copies");
+  v1::ResubmitReferralRequest again;
+  again.set_request_id(NextRequestId());
+  again.set_referral_id(id);
+  auto* a = again.add_attachments();
+  a->set_name("劳动合同复印件");
+  a->set_sha256(std::string(32, '\x01'));
+  ASSERT_OK_AND_ASSIGN(v1::Referral resubmitted, broker_->Resubmit(kJustice, again));
+  EXPECT_EQ(resubmitted.state(), v1::REFERRAL_STATE_REQUESTED);
+  EXPECT_EQ(resubmitted.attachments_size(), 1);
+  EXPECT_EQ(resubmitted.missing_items_size(), 0);
+}
+
+TEST_F(BrokerTest, ResumeReturnsToTheStateTheReferralWasHeldFrom) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kAccept, kLabor, id), IsOk());
+  ASSERT_THAT(Take(Action::kHold, kLabor, id), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Referral r, Take(Action::kResume, kLabor, id));
+  EXPECT_EQ(r.state(), v1::REFERRAL_STATE_ACCEPTED);
+  ASSERT_THAT(Take(Action::kStart, kLabor, id), IsOk());
+  ASSERT_THAT(Take(Action::kHold, kLabor, id), IsOk());
+  ASSERT_OK_AND_ASSIGN(r, Take(Action::kResume, kLabor, id));
+  EXPECT_EQ(r.state(), v1::REFERRAL_STATE_IN_PROGRESS);
+}
+
+TEST_F(BrokerTest, ARetriedStepReturnsItsFirstAnswerAndHasItsEffectOnce) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_OK_AND_ASSIGN(v1::Referral accepted,
+                       Take(Action::kAccept, kLabor, id, "accept-1"));
+  ASSERT_THAT(Take(Action::kStart, kLabor, id), IsOk());
+  const size_t version_before = log_.ReadCase(case_id).value().size();
+
+  // The retry comes after the referral moved on: it still gets ACCEPTED, the
+  // answer it first got, and nothing is appended.
+  ASSERT_OK_AND_ASSIGN(v1::Referral retried,
+                       Take(Action::kAccept, kLabor, id, "accept-1"));
+  EXPECT_EQ(retried.state(), v1::REFERRAL_STATE_ACCEPTED);
+  EXPECT_EQ(retried.case_version(), accepted.case_version());
+  EXPECT_EQ(log_.ReadCase(case_id).value().size(), version_before);
+
+  OpenStore();  // restart the case log and the broker
+  ASSERT_OK_AND_ASSIGN(retried, Take(Action::kAccept, kLabor, id, "accept-1"));
+  EXPECT_EQ(retried.state(), v1::REFERRAL_STATE_ACCEPTED);
+  EXPECT_EQ(log_.ReadCase(case_id).value().size(), version_before);
+
+  // The same request id for another command is refused.
+  EXPECT_THAT(Take(Action::kHold, kLabor, id, "accept-1"), HasReason("REQUEST_ID_REUSED"));
+}
+
+TEST_F(BrokerTest, RequestIdsOfDifferentNodesDoNotCollide) {
+  std::string case_id = OpenCase();
+  std::string a = Send(case_id);
+  std::string b = Send(case_id, kArbitration);
+  EXPECT_THAT(Take(Action::kAccept, kLabor, a, "same-id"), IsOk());
+  EXPECT_THAT(Take(Action::kAccept, kArbitration, b, "same-id"), IsOk());
+}
+
+TEST_F(BrokerTest, ConcurrentAcceptAndCancelLoseNoStep) {
+  for (int round = 0; round < 5; ++round) {
+    std::string case_id = OpenCase();
+    std::string id = Send(case_id);
+    absl::Status accept, cancel;
+    std::thread t1([&] { accept = Take(Action::kAccept, kLabor, id).status(); });
+    std::thread t2([&] { cancel = Take(Action::kCancel, kJustice, id).status(); });
+    t1.join();
+    t2.join();
+    ASSERT_OK_AND_ASSIGN(v1::Referral r, broker_->GetReferral(kJustice, id));
+    // Cancel is allowed from ACCEPTED too, so both may succeed in one order;
+    // what must never happen is a lost step.
+    if (accept.ok() && cancel.ok()) {
+      EXPECT_EQ(r.state(), v1::REFERRAL_STATE_CANCELLED);
+    } else if (accept.ok()) {
+      EXPECT_EQ(r.state(), v1::REFERRAL_STATE_ACCEPTED);
+      EXPECT_THAT(cancel, HasReason("REFERRAL_STATE_CONFLICT"));
+    } else {
+      EXPECT_EQ(r.state(), v1::REFERRAL_STATE_CANCELLED);
+      EXPECT_THAT(accept, HasReason("REFERRAL_STATE_CONFLICT"));
+    }
+    auto events = log_.ReadCase(case_id).value();
+    int steps = 0;
+    for (const auto& e : events) steps += !ReferralIdOf(e).empty();
+    EXPECT_EQ(steps, 1 + accept.ok() + cancel.ok());
+  }
+}
+
+TEST_F(BrokerTest, ListsShowOnlyWhatTheCallerIsPartyTo) {
+  std::string mine = OpenCase(kJustice);
+  std::string theirs = OpenCase(kArbitration);
+  Send(mine, kLabor);
+  ASSERT_OK_AND_ASSIGN(auto justice_cases, broker_->ListCases(kJustice, 0));
+  ASSERT_EQ(justice_cases.size(), 1u);
+  EXPECT_EQ(justice_cases[0].case_id(), mine);
+  ASSERT_OK_AND_ASSIGN(auto labor_cases, broker_->ListCases(kLabor, 0));
+  ASSERT_EQ(labor_cases.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto outsider_cases, broker_->ListCases(kOutsider, 0));
+  EXPECT_TRUE(outsider_cases.empty());
+
+  v1::ListReferralsRequest received;
+  received.set_role(v1::REFERRAL_ROLE_RECEIVED);
+  ASSERT_OK_AND_ASSIGN(auto labor_in, broker_->ListReferrals(kLabor, received));
+  EXPECT_EQ(labor_in.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto justice_in, broker_->ListReferrals(kJustice, received));
+  EXPECT_TRUE(justice_in.empty());
+  (void)theirs;
+}
+
+TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {
+  std::string case_id = OpenCase();
+  Send(case_id);
+  Send(case_id, kLabor);
+  ASSERT_OK_AND_ASSIGN(v1::GetBacklogResponse b, broker_->Backlog(kLabor, ""));
+  EXPECT_EQ(b.unacknowledged(), 2u);
+  EXPECT_TRUE(b.has_oldest_unacknowledged_time());
+
+  v1::ReadAllRequest feed;
+  *feed.mutable_filter() = Broker::InboxFilter(kLabor);
+  ASSERT_OK_AND_ASSIGN(v1::ReadAllResponse page, log_.ReadAll(feed));
+  ASSERT_EQ(page.events_size(), 2);
+  ASSERT_OK_AND_ASSIGN(uint64_t cursor,
+                       broker_->AckInbox(kLabor, page.events(0).global_position()));
+  EXPECT_EQ(cursor, page.events(0).global_position());
+  ASSERT_OK_AND_ASSIGN(b, broker_->Backlog(kLabor, ""));
+  EXPECT_EQ(b.unacknowledged(), 1u);
+  // A late ack of something older leaves the cursor where it is.
+  ASSERT_OK_AND_ASSIGN(cursor, broker_->AckInbox(kLabor, 1));
+  EXPECT_EQ(cursor, page.events(0).global_position());
+  EXPECT_THAT(broker_->Backlog(kLabor, kJustice), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+// Every ReferralService method refuses a node that is not party to the case,
+// walking the policy table: a method added without a refusal here fails.
+TEST_F(BrokerTest, EveryMethodRefusesTheWrongNode) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  using Call = std::function<absl::Status(const std::string&)>;
+  auto step = [&](Action a) -> Call {
+    return [&, a](const std::string& who) { return Take(a, who, id).status(); };
+  };
+  std::map<std::string, Call> calls = {
+      {"GetCase", [&](const std::string& who) { return broker_->GetCase(who, case_id).status(); }},
+      {"TraceCase", [&](const std::string& who) { return broker_->TraceCase(who, case_id).status(); }},
+      {"SendReferral", [&](const std::string& who) {
+         return broker_->SendReferral(who, SendRequest(case_id, kUnion)).status(); }},
+      {"GetReferral", [&](const std::string& who) { return broker_->GetReferral(who, id).status(); }},
+      {"ReceiveReferral", step(Action::kReceive)},
+      {"AcceptReferral", step(Action::kAccept)},
+      {"RejectReferral", step(Action::kReject)},
+      {"ReturnReferral", step(Action::kReturn)},
+      {"ResubmitReferral", step(Action::kResubmit)},
+      {"RedirectReferral", step(Action::kRedirect)},
+      {"StartReferral", step(Action::kStart)},
+      {"HoldReferral", step(Action::kHold)},
+      {"ResumeReferral", step(Action::kResume)},
+      {"CompleteReferral", step(Action::kComplete)},
+      {"FailReferral", step(Action::kFail)},
+      {"CancelReferral", step(Action::kCancel)},
+      {"GetBacklog", [&](const std::string& who) { return broker_->Backlog(who, kLabor).status(); }},
+  };
+  for (const Rule& rule : Policy()) {
+    if (rule.requirement == Requirement::kSelf && rule.method != "GetBacklog") {
+      // Acting on one's own behalf: the caller only ever sees its own (see
+      // ListsShowOnlyWhatTheCallerIsPartyTo).
+      continue;
+    }
+    auto call = calls.find(std::string(rule.method));
+    ASSERT_NE(call, calls.end()) << "no refusal test for " << rule.method;
+    absl::Status s = call->second(kOutsider);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied)) << rule.method;
+  }
+  // Nothing an outsider tried changed the referral.
+  ASSERT_OK_AND_ASSIGN(v1::Referral r, broker_->GetReferral(kJustice, id));
+  EXPECT_EQ(r.state(), v1::REFERRAL_STATE_REQUESTED);
+}
+
+}  // namespace
+}  // namespace referral::broker
