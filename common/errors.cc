@@ -11,7 +11,7 @@ namespace {
 using C = absl::StatusCode;
 using R = ErrorReason;
 
-constexpr std::array<ErrorSpec, 18> kSpecs = {{
+constexpr std::array<ErrorSpec, 19> kSpecs = {{
     {R::kInvalidField, C::kInvalidArgument, "INVALID_FIELD"},
     {R::kEventTooLarge, C::kInvalidArgument, "EVENT_TOO_LARGE"},
     {R::kUnknownEventKind, C::kInvalidArgument, "UNKNOWN_EVENT_KIND"},
@@ -24,6 +24,7 @@ constexpr std::array<ErrorSpec, 18> kSpecs = {{
     {R::kReferralStateConflict, C::kFailedPrecondition, "REFERRAL_STATE_CONFLICT"},
     {R::kNotAParty, C::kPermissionDenied, "NOT_A_PARTY"},
     {R::kNotAllowedForRole, C::kPermissionDenied, "NOT_ALLOWED_FOR_ROLE"},
+    {R::kUnauthenticated, C::kUnauthenticated, "UNAUTHENTICATED"},
     {R::kConcurrentModification, C::kAborted, "CONCURRENT_MODIFICATION"},
     {R::kEventIdReused, C::kAlreadyExists, "EVENT_ID_REUSED"},
     {R::kRequestIdReused, C::kAlreadyExists, "REQUEST_ID_REUSED"},

@@ -38,6 +38,7 @@ enum class ErrorReason {
   kReferralStateConflict,
   kNotAParty,
   kNotAllowedForRole,
+  kUnauthenticated,
   kConcurrentModification,
   kEventIdReused,
   kRequestIdReused,

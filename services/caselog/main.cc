@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "services/caselog/caselog_grpc_service.h"
 #include "services/caselog/caselog_service.h"
+#include "services/runtime/identity.h"
 #include "services/runtime/service_host.h"
 #include "storage/event_store.h"
 
@@ -24,6 +25,11 @@ ABSL_FLAG(int, max_threads, 128, "most threads for unary handlers");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(1),
           "on SIGTERM, how long calls in flight may run before they are "
           "cancelled; idle client connections also hold the server this long");
+ABSL_FLAG(std::string, tls_ca, "",
+          "CA certificate (PEM); with --tls_cert and --tls_key the service "
+          "speaks mTLS and admits only clients with a certificate from this CA");
+ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -41,6 +47,11 @@ int main(int argc, char** argv) {
   host_options.port_file = absl::GetFlag(FLAGS_port_file);
   host_options.max_threads = absl::GetFlag(FLAGS_max_threads);
   host_options.health_names = {"referral.v1.CaseLogService"};
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    host_options.tls = referral::TlsFiles{absl::GetFlag(FLAGS_tls_ca),
+                                          absl::GetFlag(FLAGS_tls_cert),
+                                          absl::GetFlag(FLAGS_tls_key)};
+  }
   auto host = referral::ServiceHost::Start(host_options, {&service});
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());

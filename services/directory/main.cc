@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "services/directory/directory.h"
 #include "services/directory/directory_grpc_service.h"
+#include "services/runtime/identity.h"
 #include "services/runtime/service_host.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50102",
@@ -17,6 +18,11 @@ ABSL_FLAG(std::string, config, "services/directory/qinzhou.toml",
           "the directory file (TOML)");
 ABSL_FLAG(std::string, port_file, "",
           "when set, the bound port is written to this file");
+ABSL_FLAG(std::string, tls_ca, "",
+          "CA certificate (PEM); with --tls_cert and --tls_key the service "
+          "speaks mTLS and admits only clients with a certificate from this CA");
+ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -40,6 +46,11 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.health_names = {"referral.v1.DirectoryService"};
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    options.tls = referral::TlsFiles{absl::GetFlag(FLAGS_tls_ca),
+                                 absl::GetFlag(FLAGS_tls_cert),
+                                          absl::GetFlag(FLAGS_tls_key)};
+  }
   auto host = referral::ServiceHost::Start(options, {&service});
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());

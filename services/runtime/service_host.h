@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "services/runtime/identity.h"
 
 namespace referral {
 
@@ -30,6 +31,9 @@ struct ServiceHostOptions {
   int max_threads = 128;
   // Largest request accepted.
   int max_receive_bytes = 32 << 20;
+  // mTLS with these files; plaintext when unset (tests only: callers are
+  // then named by metadata).
+  std::optional<TlsFiles> tls;
   // Names reported by grpc.health.v1 besides "" (the whole server).
   std::vector<std::string> health_names;
 };

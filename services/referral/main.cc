@@ -1,0 +1,91 @@
+// referral: the broker (referral.v1.ReferralService): cases, the referral
+// lifecycle and live inboxes, over the caselog and directory services.
+
+#include <cstdlib>
+#include <optional>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "clients/cpp/caselog_client.h"
+#include "common/log.h"
+#include "grpcpp/create_channel.h"
+#include "services/referral/broker.h"
+#include "services/referral/grpc_ports.h"
+#include "services/referral/referral_grpc_service.h"
+#include "services/runtime/identity.h"
+#include "services/runtime/service_host.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50103",
+          "host:port to serve on; port 0 picks a free port");
+ABSL_FLAG(std::string, caselog, "127.0.0.1:50101", "the caselog service");
+ABSL_FLAG(std::string, directory, "127.0.0.1:50102", "the directory service");
+ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signs every node");
+ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
+ABSL_FLAG(bool, plaintext, false,
+          "serve and call without TLS; callers name their node in the "
+          "x-referral-node metadata. For tests only");
+ABSL_FLAG(std::string, port_file, "",
+          "when set, the bound port is written to this file");
+ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves referral.v1.ReferralService: cases, referrals, inboxes.");
+  absl::ParseCommandLine(argc, argv);
+  referral::BlockTerminationSignals();
+  referral::TuneProcessForServing();
+  referral::InitLogging("referral", absl::GetFlag(FLAGS_log_level));
+
+  std::optional<referral::TlsFiles> tls;
+  if (!absl::GetFlag(FLAGS_plaintext)) {
+    if (absl::GetFlag(FLAGS_tls_ca).empty() || absl::GetFlag(FLAGS_tls_cert).empty() ||
+        absl::GetFlag(FLAGS_tls_key).empty()) {
+      LOG_ERROR(
+          "--tls_ca, --tls_cert and --tls_key are required (mTLS names every "
+          "caller's node); pass --plaintext only for tests");
+      return EXIT_FAILURE;
+    }
+    tls = referral::TlsFiles{absl::GetFlag(FLAGS_tls_ca),
+                             absl::GetFlag(FLAGS_tls_cert),
+                             absl::GetFlag(FLAGS_tls_key)};
+  }
+  auto credentials = referral::ChannelCredentialsFor(tls);
+  if (!credentials.ok()) {
+    LOG_ERROR("{}", credentials.status().ToString());
+    return EXIT_FAILURE;
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto caselog_channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_caselog),
+                                                   *credentials, args);
+  auto directory_channel = grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_directory), *credentials, args);
+  referral::client::CaseLogClient caselog(caselog_channel, {});
+  referral::broker::RemoteCaseLog log(&caselog);
+  referral::broker::RemoteDirectory directory(directory_channel);
+  referral::broker::Broker broker(&log, &directory);
+  referral::broker::ReferralGrpcService service(&broker, caselog_channel);
+
+  referral::ServiceHostOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.health_names = {"referral.v1.ReferralService"};
+  options.tls = tls;
+  auto host = referral::ServiceHost::Start(options, {&service});
+  if (!host.ok()) {
+    LOG_ERROR("{}", host.status().ToString());
+    return EXIT_FAILURE;
+  }
+  (*host)->SetServing(true);
+  LOG_INFO("serving on {} ({}); caselog {}, directory {}", (*host)->address(),
+           tls ? "mTLS" : "PLAINTEXT, node from metadata",
+           absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory));
+
+  int sig = referral::WaitForTerminationSignal();
+  LOG_INFO("signal {}: shutting down", sig);
+  (*host)->Shutdown(absl::Seconds(1));
+  LOG_INFO("stopped");
+  return EXIT_SUCCESS;
+}
