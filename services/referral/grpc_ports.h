@@ -14,38 +14,7 @@
 
 namespace referral::broker {
 
-class RemoteCaseLog final : public CaseLogPort {
- public:
-  explicit RemoteCaseLog(client::CaseLogClient* client) : client_(client) {}
-  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view case_id) override {
-    return ReadWholeCase(case_id, [this](const v1::ReadCaseRequest& r) {
-      return client_->ReadCase(r);
-    });
-  }
-  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    return client_->Append(r);
-  }
-  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return client_->ReadAll(r);
-  }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view name) override {
-    v1::GetCheckpointRequest r;
-    r.set_name(std::string(name));
-    auto cp = client_->GetCheckpoint(r);
-    if (cp.status().code() == absl::StatusCode::kNotFound) return 0;
-    if (!cp.ok()) return cp.status();
-    return cp->checkpoint().position();
-  }
-  absl::Status SetCheckpoint(absl::string_view name, uint64_t position) override {
-    v1::SetCheckpointRequest r;
-    r.set_name(std::string(name));
-    r.set_position(position);
-    return client_->SetCheckpoint(r).status();
-  }
-
- private:
-  client::CaseLogClient* client_;
-};
+using RemoteCaseLog = CaseLogPortOver<client::CaseLogClient>;
 
 class RemoteDirectory final : public DirectoryPort {
  public:

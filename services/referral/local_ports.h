@@ -28,24 +28,28 @@ absl::StatusOr<std::vector<v1::Event>> ReadWholeCase(absl::string_view case_id,
   }
 }
 
-class LocalCaseLog final : public CaseLogPort {
+// The port over anything that answers CaseLogService requests with
+// absl::StatusOr: the caselog core in process (caselog::CaseLog) or the
+// caselog service over gRPC (client::CaseLogClient) — same calls, one adapter.
+template <typename Source>
+class CaseLogPortOver final : public CaseLogPort {
  public:
-  explicit LocalCaseLog(caselog::CaseLog* core) : core_(core) {}
+  explicit CaseLogPortOver(Source* source) : source_(source) {}
   absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view case_id) override {
     return ReadWholeCase(case_id, [this](const v1::ReadCaseRequest& r) {
-      return core_->ReadCase(r);
+      return source_->ReadCase(r);
     });
   }
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    return core_->Append(r);
+    return source_->Append(r);
   }
   absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return core_->ReadAll(r);
+    return source_->ReadAll(r);
   }
   absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view name) override {
     v1::GetCheckpointRequest r;
     r.set_name(std::string(name));
-    auto cp = core_->GetCheckpoint(r);
+    auto cp = source_->GetCheckpoint(r);
     if (cp.status().code() == absl::StatusCode::kNotFound) return 0;
     if (!cp.ok()) return cp.status();
     return cp->checkpoint().position();
@@ -54,12 +58,14 @@ class LocalCaseLog final : public CaseLogPort {
     v1::SetCheckpointRequest r;
     r.set_name(std::string(name));
     r.set_position(position);
-    return core_->SetCheckpoint(r).status();
+    return source_->SetCheckpoint(r).status();
   }
 
  private:
-  caselog::CaseLog* core_;
+  Source* source_;
 };
+
+using LocalCaseLog = CaseLogPortOver<caselog::CaseLog>;
 
 class LocalDirectory final : public DirectoryPort {
  public:
