@@ -23,6 +23,9 @@ ABSL_FLAG(std::string, tls_ca, "",
           "speaks mTLS and admits only clients with a certificate from this CA");
 ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
+ABSL_FLAG(bool, plaintext, false,
+          "serve without TLS (tests only); without it the --tls_* files are "
+          "required");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -46,7 +49,13 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.port_file = absl::GetFlag(FLAGS_port_file);
   options.health_names = {"referral.v1.DirectoryService"};
-  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+  if (!absl::GetFlag(FLAGS_plaintext)) {
+    if (absl::GetFlag(FLAGS_tls_ca).empty() || absl::GetFlag(FLAGS_tls_cert).empty() ||
+        absl::GetFlag(FLAGS_tls_key).empty()) {
+      LOG_ERROR("--tls_ca, --tls_cert and --tls_key are required (every "
+                "service speaks mTLS); pass --plaintext only for tests");
+      return EXIT_FAILURE;
+    }
     options.tls = referral::TlsFiles{absl::GetFlag(FLAGS_tls_ca),
                                  absl::GetFlag(FLAGS_tls_cert),
                                           absl::GetFlag(FLAGS_tls_key)};

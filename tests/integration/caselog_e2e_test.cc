@@ -41,7 +41,7 @@ class CaselogProcess {
       dup2(fd, 2);
       std::string data = "--data_dir=" + data_dir.string();
       std::string port = "--port_file=" + port_file_.string();
-      execl(CASELOG_BINARY, CASELOG_BINARY, "--listen=127.0.0.1:0", data.c_str(),
+      execl(CASELOG_BINARY, CASELOG_BINARY, "--listen=127.0.0.1:0", "--plaintext", data.c_str(),
             port.c_str(), nullptr);
       _exit(127);
     }

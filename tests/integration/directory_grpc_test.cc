@@ -101,7 +101,7 @@ TEST(DirectoryBinary, RefusesAMalformedFileAtStartUpNamingFileLineAndReason) {
                          "level = \"district\"\njurisdiction = \"x\"\n"
                          "name_zh = \"z\"\nname_en = \"e\"\n";
   auto [code, out] = RunCommand(absl::StrCat(
-      DIRECTORY_BINARY, " --listen=127.0.0.1:0 --config=", bad.string()));
+      DIRECTORY_BINARY, " --plaintext --listen=127.0.0.1:0 --config=", bad.string()));
   EXPECT_EQ(code, 1) << out;
   EXPECT_THAT(out, ::testing::HasSubstr("bad.toml:3:8: kind \"police\" is not one of"));
   std::filesystem::remove_all(dir);
