@@ -6,6 +6,10 @@
 #define REFERRAL_SERVICES_REFERRAL_GRPC_PORTS_H_
 
 #include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 
 #include "clients/cpp/caselog_client.h"
 #include "referral/v1/directory_service.grpc.pb.h"
@@ -16,6 +20,9 @@ namespace referral::broker {
 
 using RemoteCaseLog = CaseLogPortOver<client::CaseLogClient>;
 
+// The directory service, with the nodes it has named kept: the directory is
+// loaded once at its start-up and never changes while it runs, and a lookup
+// per command was a whole gRPC call (~300 us) on the command path.
 class RemoteDirectory final : public DirectoryPort {
  public:
   explicit RemoteDirectory(std::shared_ptr<grpc::Channel> channel)
@@ -24,6 +31,8 @@ class RemoteDirectory final : public DirectoryPort {
 
  private:
   std::unique_ptr<v1::DirectoryService::Stub> stub_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, v1::Node> known_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace referral::broker
