@@ -47,4 +47,106 @@ absl::Span<const Term<v1::Matter>> Matters() {
   return kTable;
 }
 
+absl::Span<const Term<v1::ReferralState>> ReferralStates() {
+  static constexpr std::array<Term<v1::ReferralState>, 11> kTable = {{
+      {v1::REFERRAL_STATE_REQUESTED, "requested", "requested", "已转出"},
+      {v1::REFERRAL_STATE_RECEIVED, "received", "received", "已签收"},
+      {v1::REFERRAL_STATE_RETURNED, "returned", "returned for material",
+       "退回补正"},
+      {v1::REFERRAL_STATE_ACCEPTED, "accepted", "accepted", "已受理"},
+      {v1::REFERRAL_STATE_IN_PROGRESS, "in_progress", "in progress", "办理中"},
+      {v1::REFERRAL_STATE_ON_HOLD, "on_hold", "on hold", "中止"},
+      {v1::REFERRAL_STATE_REJECTED, "rejected", "rejected", "不予受理"},
+      {v1::REFERRAL_STATE_REDIRECTED, "redirected", "redirected", "再转"},
+      {v1::REFERRAL_STATE_COMPLETED, "completed", "completed", "办结"},
+      {v1::REFERRAL_STATE_FAILED, "failed", "failed", "未能办结"},
+      {v1::REFERRAL_STATE_CANCELLED, "cancelled", "cancelled", "撤回"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::Outcome>> Outcomes() {
+  static constexpr std::array<Term<v1::Outcome>, 6> kTable = {{
+      {v1::OUTCOME_WAGES_RECOVERED, "wages_recovered", "wages recovered",
+       "追回工资"},
+      {v1::OUTCOME_ARBITRATION_AWARD, "arbitration_award", "arbitration award",
+       "仲裁裁决"},
+      {v1::OUTCOME_JUDGMENT, "judgment", "court judgment", "法院判决"},
+      {v1::OUTCOME_MEDIATION_AGREEMENT, "mediation_agreement",
+       "mediation agreement", "调解协议"},
+      {v1::OUTCOME_LEGAL_AID_PROVIDED, "legal_aid_provided",
+       "legal aid provided", "已提供法律援助"},
+      {v1::OUTCOME_WITHDRAWN_BY_WORKER, "withdrawn_by_worker",
+       "withdrawn by the worker", "劳动者撤回"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::Priority>> Priorities() {
+  static constexpr std::array<Term<v1::Priority>, 3> kTable = {{
+      {v1::PRIORITY_ROUTINE, "routine", "routine", "普通"},
+      {v1::PRIORITY_URGENT, "urgent", "urgent", "加急"},
+      {v1::PRIORITY_GREEN_CHANNEL, "green", "green channel", "绿色通道"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::IntakeChannel>> IntakeChannels() {
+  static constexpr std::array<Term<v1::IntakeChannel>, 5> kTable = {{
+      {v1::INTAKE_CHANNEL_HOTLINE, "hotline", "12348 hotline", "12348热线"},
+      {v1::INTAKE_CHANNEL_WALK_IN, "walk_in", "walk-in", "来访"},
+      {v1::INTAKE_CHANNEL_ONLINE, "online", "online", "网上申请"},
+      {v1::INTAKE_CHANNEL_PETITION, "petition", "petition", "信访"},
+      {v1::INTAKE_CHANNEL_INSPECTION, "inspection", "found by inspection",
+       "劳动监察发现"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::PartyRole>> PartyRoles() {
+  static constexpr std::array<Term<v1::PartyRole>, 8> kTable = {{
+      {v1::PARTY_ROLE_WORKER, "worker", "migrant worker", "农民工"},
+      {v1::PARTY_ROLE_WORKER_GROUP, "worker_group", "group of workers",
+       "农民工群体"},
+      {v1::PARTY_ROLE_WORKER_REPRESENTATIVE, "worker_representative",
+       "workers' representative", "工人代表"},
+      {v1::PARTY_ROLE_EMPLOYER, "employer", "employer", "用人单位"},
+      {v1::PARTY_ROLE_SUBCONTRACTOR, "subcontractor", "subcontractor",
+       "分包单位"},
+      {v1::PARTY_ROLE_GENERAL_CONTRACTOR, "general_contractor",
+       "general contractor", "总承包单位"},
+      {v1::PARTY_ROLE_DEVELOPER, "developer", "developer", "建设单位"},
+      {v1::PARTY_ROLE_LABOR_CONTRACTOR, "labor_contractor", "labour contractor",
+       "劳务承包人"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::Event::BodyCase>> EventKinds() {
+  using E = v1::Event;
+  static constexpr std::array<Term<E::BodyCase>, 16> kTable = {{
+      {E::kCaseOpened, "CaseOpened", "case opened", "立案"},
+      {E::kCaseNoteRecorded, "CaseNoteRecorded", "note recorded", "记录备注"},
+      {E::kCaseNumberAssigned, "CaseNumberAssigned", "case number assigned",
+       "分配案号"},
+      {E::kReferralRequested, "ReferralRequested", "referral sent", "转出"},
+      {E::kReferralReceived, "ReferralReceived", "referral received", "签收"},
+      {E::kReferralAccepted, "ReferralAccepted", "referral accepted", "受理"},
+      {E::kReferralRejected, "ReferralRejected", "referral rejected",
+       "不予受理"},
+      {E::kReferralReturned, "ReferralReturned", "returned for material",
+       "退回补正"},
+      {E::kReferralResubmitted, "ReferralResubmitted", "resubmitted",
+       "补正后重新提交"},
+      {E::kReferralRedirected, "ReferralRedirected", "redirected", "再转"},
+      {E::kReferralStarted, "ReferralStarted", "work started", "开始办理"},
+      {E::kReferralPutOnHold, "ReferralPutOnHold", "put on hold", "中止"},
+      {E::kReferralResumed, "ReferralResumed", "resumed", "恢复办理"},
+      {E::kReferralCompleted, "ReferralCompleted", "completed", "办结"},
+      {E::kReferralFailed, "ReferralFailed", "failed", "未能办结"},
+      {E::kReferralCancelled, "ReferralCancelled", "cancelled", "撤回"},
+  }};
+  return kTable;
+}
+
 }  // namespace referral

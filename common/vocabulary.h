@@ -1,6 +1,7 @@
 // The domain's vocabulary in one table each: every agency kind, node level
-// and menu matter with its configuration key, English and Chinese label.
-// Configuration files, refctl and the services all read these tables.
+// and menu matter, and every referral state, outcome, priority, intake channel,
+// party role and event kind, with its configuration key, English and Chinese
+// label. Configuration files, refctl and the services all read these tables.
 
 #ifndef REFERRAL_COMMON_VOCABULARY_H_
 #define REFERRAL_COMMON_VOCABULARY_H_
@@ -10,6 +11,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "referral/v1/directory.pb.h"
+#include "referral/v1/event.pb.h"
+#include "referral/v1/referral.pb.h"
 
 namespace referral {
 
@@ -24,6 +27,21 @@ struct Term {
 absl::Span<const Term<v1::NodeKind>> NodeKinds();
 absl::Span<const Term<v1::NodeLevel>> NodeLevels();
 absl::Span<const Term<v1::Matter>> Matters();
+
+// Referral states (REFERRAL-MODEL.md), e.g. {ACCEPTED, "accepted",
+// "accepted", "已受理"}.
+absl::Span<const Term<v1::ReferralState>> ReferralStates();
+// How a completed referral ended, e.g. "wages_recovered" 追回工资.
+absl::Span<const Term<v1::Outcome>> Outcomes();
+// routine / urgent / green (绿色通道).
+absl::Span<const Term<v1::Priority>> Priorities();
+// How a case arrived: hotline (12348), walk-in, online, petition, inspection.
+absl::Span<const Term<v1::IntakeChannel>> IntakeChannels();
+// A party's place in a case: worker, worker_group, developer, ...
+absl::Span<const Term<v1::PartyRole>> PartyRoles();
+// Every event body of the case log; `key` is the body's message name
+// without the package, e.g. "ReferralAccepted".
+absl::Span<const Term<v1::Event::BodyCase>> EventKinds();
 
 // Looks a term up by key or by value; nullptr when unknown.
 template <typename Enum>

@@ -1,48 +1,123 @@
 #!/usr/bin/env bash
 # pki.sh DIR [IDENTITY...]
 #
-# Creates, once, a local development CA (DIR/ca.pem, DIR/ca.key) and for each
-# identity a key and a certificate signed by it (DIR/<id>.pem, DIR/<id>.key)
-# whose common name is the identity: a node name such as qinzhou.justice, or
-# a service (caselog, directory, referral). Each certificate also names
-# localhost and 127.0.0.1, so it can serve on loopback as well as identify a
-# client. Without identities: every node of services/directory/qinzhou.toml
-# and the services. Existing files are kept. Never commit DIR.
+# Creates a local development CA (DIR/ca.pem, DIR/ca.key: ECDSA P-256, ten
+# years) and, for each identity, a key and a certificate signed by it
+# (DIR/<id>.pem, DIR/<id>.key) whose common name is the identity: a node name
+# such as qinzhou.justice, or a service (caselog, directory, referral). Every
+# certificate also names localhost and 127.0.0.1 and allows both serverAuth
+# and clientAuth, so one file can serve on loopback and identify a client.
+#
+# Without identities: every `name = "..."` of services/directory/qinzhou.toml
+# and the services caselog, directory, referral.
+#
+# Idempotent: what exists and still verifies against DIR/ca.pem is kept, so a
+# second run changes nothing; a missing, expired or foreign certificate is
+# made again. Keys are 0600, DIR is 0700. Quiet on success; on failure says
+# what failed, with openssl's own message, and exits non-zero.
+#
+# For development and tests only (./dev up uses var/pki). Never commit DIR.
 set -euo pipefail
 
-dir="${1:?usage: pki.sh DIR [IDENTITY...]}"
+die() { echo "pki.sh: $*" >&2; exit 1; }
+
+if [ "$#" -lt 1 ] || [ -z "$1" ]; then die "usage: pki.sh DIR [IDENTITY...]"; fi
+dir="$1"
 shift
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
 if [ "$#" -eq 0 ]; then
-  mapfile -t ids < <(sed -n 's/^name *= *"\([^"]*\)".*/\1/p' "$root/services/directory/qinzhou.toml")
+  directory="$root/services/directory/qinzhou.toml"
+  [ -r "$directory" ] || die "cannot read $directory (the default node list)"
+  mapfile -t ids < <(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$directory")
+  [ "${#ids[@]}" -gt 0 ] || die "no name = \"...\" lines in $directory"
   ids+=(caselog directory referral)
 else
   ids=("$@")
 fi
 
-command -v openssl >/dev/null || { echo "pki.sh: openssl is needed (apt-get install openssl)" >&2; exit 1; }
-mkdir -p "$dir"
+# Same rule as storage::ValidateNodeName, and "ca" would overwrite the CA.
+for id in "${ids[@]}"; do
+  case "$id" in
+    ca) die "\"ca\" is reserved for the CA's own files" ;;
+    [a-z0-9]*) ;;
+    *) die "\"$id\" is not a node or service name (a-z, 0-9, '.', '_', '-'; starts with a letter or digit)" ;;
+  esac
+  case "$id" in
+    *[!a-z0-9._-]*) die "\"$id\" is not a node or service name (a-z, 0-9, '.', '_', '-'; starts with a letter or digit)" ;;
+  esac
+  # X.509 limits a common name to 64 characters.
+  [ "${#id}" -le 64 ] || die "\"$id\" is longer than the 64 characters a certificate name may have"
+done
+
+command -v openssl >/dev/null || die "openssl is needed (apt-get install openssl)"
+
+mkdir -p "$dir" 2>/dev/null || die "cannot create the directory $dir"
 chmod 700 "$dir"
 umask 077
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 
-if [ ! -f "$dir/ca.pem" ] || [ ! -f "$dir/ca.key" ]; then
-  openssl ecparam -name prime256v1 -genkey -noout -out "$dir/ca.key" 2>/dev/null
-  openssl req -x509 -new -key "$dir/ca.key" -sha256 -days 3650 \
-    -subj "/O=Referral broker (development)/CN=Referral broker dev CA" \
-    -out "$dir/ca.pem" 2>/dev/null
+# run WHAT COMMAND...: runs quietly; on failure prints WHAT and openssl's output.
+run() {
+  local what="$1"
+  shift
+  if ! "$@" >"$work/out" 2>&1; then
+    echo "pki.sh: cannot $what:" >&2
+    sed 's/^/  /' "$work/out" >&2
+    exit 1
+  fi
+}
+
+# A minimal openssl config, so the result does not depend on the system's
+# openssl.cnf defaults.
+cat >"$work/req.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+EOF
+
+subject_org="/O=Referral broker (development)"
+
+if [ ! -s "$dir/ca.pem" ] || [ ! -s "$dir/ca.key" ]; then
+  run "create the CA key" openssl genpkey -algorithm EC \
+    -pkeyopt ec_paramgen_curve:P-256 -out "$work/ca.key"
+  run "create the CA certificate" openssl req -config "$work/req.cnf" -x509 -new \
+    -key "$work/ca.key" -sha256 -days 3650 \
+    -subj "$subject_org/CN=Referral broker development CA" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -addext "subjectKeyIdentifier=hash" \
+    -out "$work/ca.pem"
+  # Key first: a run interrupted between the two moves redoes the CA.
+  mv -f "$work/ca.key" "$dir/ca.key"
+  mv -f "$work/ca.pem" "$dir/ca.pem"
+  chmod 644 "$dir/ca.pem"
 fi
 
 for id in "${ids[@]}"; do
-  case "$id" in
-    *[!a-z0-9._-]*|"") echo "pki.sh: \"$id\" is not a node or service name" >&2; exit 1 ;;
-  esac
-  [ -f "$dir/$id.pem" ] && [ -f "$dir/$id.key" ] && continue
-  openssl ecparam -name prime256v1 -genkey -noout -out "$dir/$id.key" 2>/dev/null
-  ext="$(mktemp)"
-  printf 'subjectAltName=DNS:%s,DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature\nbasicConstraints=CA:FALSE\n' "$id" >"$ext"
-  openssl req -new -key "$dir/$id.key" -subj "/O=Referral broker (development)/CN=$id" 2>/dev/null |
-    openssl x509 -req -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
-      -days 825 -sha256 -extfile "$ext" -out "$dir/$id.pem" 2>/dev/null
-  rm -f "$ext"
+  if [ -s "$dir/$id.key" ] && [ -s "$dir/$id.pem" ] &&
+     openssl verify -CAfile "$dir/ca.pem" "$dir/$id.pem" >/dev/null 2>&1; then
+    continue
+  fi
+  run "create the key of $id" openssl genpkey -algorithm EC \
+    -pkeyopt ec_paramgen_curve:P-256 -out "$work/$id.key"
+  run "create the certificate request of $id" openssl req -config "$work/req.cnf" -new \
+    -key "$work/$id.key" -subj "$subject_org/CN=$id" -out "$work/$id.csr"
+  cat >"$work/$id.ext" <<EOF
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth,clientAuth
+subjectAltName = DNS:$id,DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  run "sign the certificate of $id" openssl x509 -req -in "$work/$id.csr" \
+    -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+    -days 825 -sha256 -extfile "$work/$id.ext" -out "$work/$id.pem"
+  mv -f "$work/$id.key" "$dir/$id.key"
+  mv -f "$work/$id.pem" "$dir/$id.pem"
+  chmod 644 "$dir/$id.pem"
 done
 chmod 600 "$dir"/*.key

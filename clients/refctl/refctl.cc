@@ -1,51 +1,50 @@
 // refctl: the command line for people and scripts.
 //
 //   refctl health
-//   refctl log open CASE --owner NODE --channel hotline --title "..."
-//   refctl log note CASE --source NODE --note "..."
-//   refctl log read CASE [--from N] [--backward] [--limit N]
-//   refctl log feed [--from P] [--type T] [--node N] [--limit N]
-//   refctl log tail [--from P] [--type T] [--node N] [--checkpoint NAME]
-//   refctl log verify CASE
-//   refctl log checkpoint get NAME | set NAME POSITION
+//   refctl log open|note|read|feed|tail|verify|checkpoint ...   the case log
+//   refctl directory nodes|route ...                            the directory
+//   refctl case open|show, cases, trace CASE                     cases
+//   refctl refer CASE --to NODE --purpose ...                    referrals
+//   refctl receive|accept|reject|return|resubmit|redirect|start|hold|resume|
+//          complete|fail|cancel REFERRAL ...
+//   refctl referral REFERRAL, referrals, inbox [--follow] [--ack], backlog
+//   refctl context set|show                                      saved defaults
 //
-// --output table|json on every command; --caselog ADDR (or $REFCTL_CASELOG);
-// --timeout 10s. Errors print the reason and what to do, and exit non-zero.
+// Global flags (also after the subcommand): --output table|json, --timeout,
+// --referral/--caselog/--directory ADDR, --node NODE, --pki DIR, --plaintext,
+// --verbose, --request-id ID. Flags override the environment (REFCTL_*),
+// which overrides the saved context (refctl context set), which overrides
+// the defaults. Errors print the reason and what to do, and exit non-zero.
 
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "clients/cpp/caselog_client.h"
+#include "clients/refctl/cli.h"
+#include "clients/refctl/describe.h"
+#include "clients/refctl/referral_commands.h"
 #include "clients/refctl/table.h"
+#include "clients/refctl/units.h"
+#include "common/errors.h"
 #include "common/vocabulary.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "referral/v1/directory_service.grpc.pb.h"
 #include "services/runtime/grpc_status.h"
-#include "common/errors.h"
-#include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/time_util.h"
-#include "absl/strings/escaping.h"
 
 namespace referral::refctl {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-struct Globals {
-  std::string caselog = "127.0.0.1:50101";
-  std::string directory = "127.0.0.1:50102";
-  std::string output = "table";
-  std::string timeout = "10s";
-};
 
 std::string NewEventId() {
   std::random_device rd;
@@ -53,50 +52,8 @@ std::string NewEventId() {
   return absl::StrFormat("ev-%016x%016x", gen(), gen());
 }
 
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.add_whitespace = true;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
 std::string ShanghaiTime(const google::protobuf::Timestamp& ts) {
-  static const absl::TimeZone tz = [] {
-    absl::TimeZone z;
-    if (!absl::LoadTimeZone("Asia/Shanghai", &z)) {
-      z = absl::FixedTimeZone(8 * 3600);
-    }
-    return z;
-  }();
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                          absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts)),
-                          tz);
-}
-
-std::string Summary(const v1::Event& e) {
-  if (e.has_case_opened()) {
-    return absl::StrCat("opened by ", e.case_opened().owning_node(), ": ",
-                        e.case_opened().title());
-  }
-  if (e.has_case_note_recorded()) return e.case_note_recorded().note();
-  return "";
-}
-
-int Fail(const absl::Status& s) {
-  ErrorView v = ViewError(s);
-  std::cerr << "error: " << s.message() << "\n";
-  if (!v.reason.empty()) {
-    std::cerr << "  reason: " << absl::StatusCodeToString(s.code()) << " / "
-              << v.reason << "\n";
-  }
-  if (!v.zh_message.empty()) std::cerr << "  说明: " << v.zh_message << "\n";
-  if (s.code() == absl::StatusCode::kUnavailable) {
-    std::cerr << "  hint: is the service running? Start it with ./dev up, or "
-                 "pass --caselog HOST:PORT\n";
-  }
-  return 2;
+  return FormatShanghai(TimeOf(ts));
 }
 
 void PrintEvents(const Globals& g, const google::protobuf::RepeatedPtrField<v1::Event>& events,
@@ -115,27 +72,30 @@ void PrintEvents(const Globals& g, const google::protobuf::RepeatedPtrField<v1::
 
 int Run(int argc, char** argv) {
   Globals g;
-  if (const char* env = std::getenv("REFCTL_CASELOG")) g.caselog = env;
-  if (const char* env = std::getenv("REFCTL_DIRECTORY")) g.directory = env;
   CLI::App app{"refctl: the referral broker's command line"};
   app.require_subcommand(1);
   app.fallthrough();  // global options also after the subcommand
-  app.add_option("--caselog", g.caselog, "caselog address (env REFCTL_CASELOG)");
-  app.add_option("--directory", g.directory,
-                 "directory address (env REFCTL_DIRECTORY)");
-  app.add_option("--output,-o", g.output, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
-  app.add_option("--timeout", g.timeout, "deadline per call, e.g. 10s, 500ms");
+  AddGlobalFlags(app, g);
 
-  std::function<int()> action;
+  Action action;
+  // Errors of the case log commands.
+  auto fail = [&](const absl::Status& s) { return Fail(s, {"caselog", &g}); };
   auto client = [&]() {
     client::ClientOptions o;
-    absl::Duration d;
-    if (absl::ParseDuration(g.timeout, &d)) o.timeout = d;
-    return client::CaseLogClient::Connect(g.caselog, o);
+    o.timeout = Timeout(g);
+    auto creds = ServiceCredentials(g);
+    if (!creds.ok()) {
+      // Unreadable TLS files: every call fails with the reason.
+      std::cerr << "error: " << creds.status().message() << "\n";
+      std::exit(2);
+    }
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    return std::make_unique<client::CaseLogClient>(
+        grpc::CreateCustomChannel(g.caselog, *creds, args), o);
   };
 
-  auto* health = app.add_subcommand("health", "is the case log serving?");
+  auto* health = app.add_subcommand("health", "is a service serving? (--addr; default the case log)");
   std::string health_service, health_addr;
   health->add_option("--service", health_service, "service name; empty = server");
   health->add_option("--addr", health_addr, "any service's address (default: --caselog)");
@@ -143,7 +103,10 @@ int Run(int argc, char** argv) {
     action = [&] {
       if (!health_addr.empty()) g.caselog = health_addr;
       auto r = client()->Healthy(health_service);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) {
+        return health_addr.empty() ? fail(r.status())
+                                   : Fail(r.status(), {"", &g, "", health_addr});
+      }
       std::cout << (*r ? "SERVING" : "NOT_SERVING") << "\n";
       return *r ? 0 : 1;
     };
@@ -180,7 +143,7 @@ int Run(int argc, char** argv) {
       body->set_channel(kChannels.at(channel));
       body->set_title(title);
       auto r = client()->Append(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       if (g.output == "json") {
         std::cout << Json(*r) << "\n";
       } else {
@@ -212,7 +175,7 @@ int Run(int argc, char** argv) {
       e->set_source(source);
       e->mutable_case_note_recorded()->set_note(note);
       auto r = client()->Append(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       if (g.output == "json") {
         std::cout << Json(*r) << "\n";
       } else {
@@ -242,7 +205,7 @@ int Run(int argc, char** argv) {
                                  : v1::READ_DIRECTION_FORWARD);
       req.set_page_size(limit);
       auto r = client()->ReadCase(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       PrintEvents(g, r->events(), *r);
       if (g.output == "table" && r->next_sequence() != 0) {
         std::cout << "more: --from " << r->next_sequence() << "\n";
@@ -266,7 +229,7 @@ int Run(int argc, char** argv) {
       req.mutable_filter()->set_node(node);
       req.set_page_size(limit);
       auto r = client()->ReadAll(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       PrintEvents(g, r->events(), *r);
       if (g.output == "table") {
         std::cout << "next: --from " << r->next_position() << " (last "
@@ -290,7 +253,7 @@ int Run(int argc, char** argv) {
         req.set_name(checkpoint);
         auto cp = c->GetCheckpoint(req);
         if (cp.ok()) start = cp->checkpoint().position() + 1;
-        else if (cp.status().code() != absl::StatusCode::kNotFound) return Fail(cp.status());
+        else if (cp.status().code() != absl::StatusCode::kNotFound) return fail(cp.status());
       }
       v1::EventFilter filter;
       filter.set_event_type(type);
@@ -313,7 +276,7 @@ int Run(int argc, char** argv) {
               req.set_name(checkpoint);
               req.set_position(e.global_position());
               if (auto r = c->SetCheckpoint(req); !r.ok()) {
-                Fail(r.status());
+                fail(r.status());
                 return false;
               }
             }
@@ -325,7 +288,7 @@ int Run(int argc, char** argv) {
                         << "; following live (Ctrl-C stops) --" << std::endl;
             }
           });
-      return s.ok() ? 0 : Fail(s);
+      return s.ok() ? 0 : fail(s);
     };
   });
 
@@ -336,7 +299,7 @@ int Run(int argc, char** argv) {
       v1::VerifyCaseRequest req;
       req.set_case_id(case_id);
       auto r = client()->VerifyCase(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       if (g.output == "json") {
         std::cout << Json(*r) << "\n";
       } else if (r->intact()) {
@@ -361,7 +324,7 @@ int Run(int argc, char** argv) {
       v1::GetCheckpointRequest req;
       req.set_name(cp_name);
       auto r = client()->GetCheckpoint(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       if (g.output == "json") std::cout << Json(*r) << "\n";
       else std::cout << cp_name << " = " << r->checkpoint().position() << "\n";
       return 0;
@@ -376,7 +339,7 @@ int Run(int argc, char** argv) {
       req.set_name(cp_name);
       req.set_position(cp_position);
       auto r = client()->SetCheckpoint(req);
-      if (!r.ok()) return Fail(r.status());
+      if (!r.ok()) return fail(r.status());
       if (g.output == "json") std::cout << Json(*r) << "\n";
       else std::cout << cp_name << " = " << r->checkpoint().position() << "\n";
       return 0;
@@ -386,14 +349,18 @@ int Run(int argc, char** argv) {
   // directory: nodes, one node, route a matter.
   auto directory_stub = [&] {
     grpc::ChannelArguments args;
-    return v1::DirectoryService::NewStub(grpc::CreateCustomChannel(
-        g.directory, grpc::InsecureChannelCredentials(), args));
+    auto creds = ServiceCredentials(g);
+    if (!creds.ok()) {
+      std::cerr << "error: " << creds.status().message() << "\n";
+      std::exit(2);
+    }
+    return v1::DirectoryService::NewStub(
+        grpc::CreateCustomChannel(g.directory, *creds, args));
   };
   auto prepare = [&](grpc::ClientContext* context) {
-    absl::Duration d = absl::Seconds(10);
-    absl::ParseDuration(g.timeout, &d);
-    context->set_deadline(absl::ToChronoTime(absl::Now() + d));
+    context->set_deadline(absl::ToChronoTime(absl::Now() + Timeout(g)));
   };
+  auto dfail = [&](const absl::Status& s) { return Fail(s, {"directory", &g}); };
   auto node_row = [](const v1::Node& n) -> std::vector<std::string> {
     const auto* kind = FindTerm(NodeKinds(), n.kind());
     const auto* level = FindTerm(NodeLevels(), n.level());
@@ -425,7 +392,7 @@ int Run(int argc, char** argv) {
       prepare(&context);
       v1::ListNodesResponse resp;
       absl::Status s = FromGrpcStatus(directory_stub()->ListNodes(&context, req, &resp));
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) return dfail(s);
       if (g.output == "json") {
         std::cout << Json(resp) << "\n";
         return 0;
@@ -453,7 +420,7 @@ int Run(int argc, char** argv) {
       prepare(&context);
       v1::RouteResponse resp;
       absl::Status s = FromGrpcStatus(directory_stub()->Route(&context, req, &resp));
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) return dfail(s);
       if (g.output == "json") {
         std::cout << Json(resp) << "\n";
         return 0;
@@ -470,11 +437,15 @@ int Run(int argc, char** argv) {
     };
   });
 
+  AddReferralCommands(app, g, action);
+  AddContextCommands(app, g, action);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (absl::Status s = ResolveGlobals(app, g); !s.ok()) return Fail(s);
   return action ? action() : 0;
 }
 

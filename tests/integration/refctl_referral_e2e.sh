@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# refctl against the real caselog, directory and referral executables on
+# loopback, end to end:
+#   1. mTLS (certificates from tools/pki.sh): tools/demo.sh plays the whole
+#      scene; then refctl's own promises: labels and JSON, a retried command
+#      with the same --request-id has its effect once, a reused id with
+#      another body is refused, the wrong node is told what to do, inbox
+#      --ack empties the backlog, and inbox --follow sees each new item once
+#      across a restart of the referral service;
+#   2. plaintext (--plaintext on both sides): the node travels as metadata.
+#
+# Usage: refctl_referral_e2e.sh REFCTL CASELOG DIRECTORY REFERRAL
+# (ctest passes the built binaries). Exits non-zero with the reason and the
+# services' logs on the first failed check.
+set -euo pipefail
+
+[ "$#" -eq 4 ] || { echo "usage: $0 REFCTL CASELOG DIRECTORY REFERRAL" >&2; exit 2; }
+REFCTL="$1" CASELOG_BIN="$2" DIRECTORY_BIN="$3" REFERRAL_BIN="$4"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/refctl_referral_e2e.XXXXXX")"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The user's saved context must not leak into the test.
+export REFCTL_CONTEXT="$work/no-context.json"
+unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI REFCTL_PLAINTEXT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for log in "$work"/*.log; do
+    [ -f "$log" ] || continue
+    echo "--- $log" >&2
+    tail -n 20 "$log" >&2
+  done
+  exit 1
+}
+pass() { echo "ok: $*"; }
+
+# expect_in TEXT NEEDLE WHAT
+expect_in() {
+  case "$1" in
+    *"$2"*) ;;
+    *) fail "$3: expected \"$2\" in:"$'\n'"$1" ;;
+  esac
+}
+
+PKI="$work/pki"
+NODES=(qinzhou.justice qinzhou.labor-inspection qinzhou.arbitration qinzhou.union qinzhou.housing)
+"$ROOT/tools/pki.sh" "$PKI" caselog directory referral "${NODES[@]}"
+
+tls() { echo "--tls_ca=$PKI/ca.pem --tls_cert=$PKI/$1.pem --tls_key=$PKI/$1.key"; }
+
+# start NAME LISTEN FLAGS...: runs a service, waits for its port; sets PORT.
+start() {
+  local name="$1" listen="$2"
+  shift 2
+  rm -f "$work/$name.port"
+  "$@" --listen="$listen" --port_file="$work/$name.port" >>"$work/$name.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  eval "${name}_pid=$pid"
+  for _ in $(seq 1 200); do
+    [ -s "$work/$name.port" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "$name exited at start"
+    sleep 0.05
+  done
+  [ -s "$work/$name.port" ] || fail "$name wrote no port file"
+  PORT="$(cat "$work/$name.port")"
+}
+
+# healthy ADDR REFCTL_FLAGS...: waits until the service answers SERVING.
+healthy() {
+  local addr="$1"
+  shift
+  for _ in $(seq 1 100); do
+    if "$REFCTL" "$@" --timeout=1s health --addr="$addr" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  fail "the service at $addr did not become healthy"
+}
+
+# ------------------------------------------------------------------ mTLS
+start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
+CASELOG="127.0.0.1:$PORT"
+start directory 127.0.0.1:0 "$DIRECTORY_BIN" \
+  --config="$ROOT/services/directory/qinzhou.toml" $(tls directory)
+DIRECTORY="127.0.0.1:$PORT"
+start referral 127.0.0.1:0 "$REFERRAL_BIN" --caselog="$CASELOG" \
+  --directory="$DIRECTORY" $(tls referral)
+REFERRAL="127.0.0.1:$PORT"
+healthy "$CASELOG" --pki "$PKI" --node caselog
+healthy "$DIRECTORY" --pki "$PKI" --node directory
+healthy "$REFERRAL" --pki "$PKI" --node referral
+pass "services up with mTLS: caselog $CASELOG, directory $DIRECTORY, referral $REFERRAL"
+
+# The whole scene, as ./dev demo plays it.
+demo_out="$(REFCTL="$REFCTL" PKI_DIR="$PKI" REFCTL_REFERRAL="$REFERRAL" "$ROOT/tools/demo.sh" 2>&1)" \
+  || fail "tools/demo.sh failed:"$'\n'"$demo_out"
+expect_in "$demo_out" "ReferralResubmitted" "demo trace"
+expect_in "$demo_out" "追回工资 · 460,000.00 元" "demo trace"
+expect_in "$demo_out" "需补充 劳动合同复印件、考勤记录" "demo trace"
+CASE="$(printf '%s\n' "$demo_out" | sed -n 's/.*绿色通道立案 \([^：]*\)：.*/\1/p' | head -n 1)"
+[ -n "$CASE" ] || fail "no case id in the demo's output"
+pass "demo.sh played the scene ($CASE)"
+
+# A saved context makes later commands short; flags still win.
+"$REFCTL" context set --node qinzhou.justice --pki "$PKI" --referral "$REFERRAL" \
+  --caselog "$CASELOG" --directory "$DIRECTORY" >/dev/null
+out="$("$REFCTL" context show)"
+expect_in "$out" "qinzhou.justice" "context show"
+expect_in "$out" "mTLS" "context show"
+out="$("$REFCTL" cases)"
+expect_in "$out" "$CASE" "cases"
+expect_in "$out" "是" "cases: green channel column"
+out="$("$REFCTL" case show "$CASE")"
+expect_in "$out" "农民工群体 worker_group" "case show: parties"
+expect_in "$out" "460,000.00 元" "case show: amount"
+expect_in "$out" "办结 completed" "case show: referral states"
+expect_in "$out" "已转出 requested" "case show: referral states"
+out="$("$REFCTL" -o json referral "$CASE/r1")"
+expect_in "$out" '"amount_recovered_fen": "46000000"' "referral -o json"
+expect_in "$out" '"outcome": "OUTCOME_WAGES_RECOVERED"' "referral -o json"
+out="$("$REFCTL" trace "$CASE")"
+expect_in "$out" "补正后重新提交" "trace: Chinese event"
+expect_in "$out" "间隔 SINCE" "trace: gap column"
+pass "context, cases, case show, referral, trace"
+
+# A retried command with the same request id has its effect once.
+first="$("$REFCTL" --request-id e2e-open-1 -o json case open --title "重试测试" --matter wage_arrears)"
+again="$("$REFCTL" --request-id e2e-open-1 -o json case open --title "重试测试" --matter wage_arrears)"
+id1="$(printf '%s\n' "$first" | sed -n 's/.*"case_id": "\([^"]*\)".*/\1/p' | head -n 1)"
+id2="$(printf '%s\n' "$again" | sed -n 's/.*"case_id": "\([^"]*\)".*/\1/p' | head -n 1)"
+[ -n "$id1" ] && [ "$id1" = "$id2" ] || fail "retry opened another case: $id1 vs $id2"
+if out="$("$REFCTL" --request-id e2e-open-1 case open --title "另一个" --matter wage_arrears 2>&1)"; then
+  fail "a reused request id with another body was accepted"
+fi
+expect_in "$out" "REQUEST_ID_REUSED" "reused request id"
+out="$("$REFCTL" -v refer "$id1" --to qinzhou.union --purpose "工会协助" 2>&1)"
+expect_in "$out" "request_id: refctl-" "--verbose prints the request id"
+pass "retries by request id: once; reuse refused; --verbose shows the id"
+
+# The wrong node is told what to do.
+if out="$("$REFCTL" --node qinzhou.housing case show "$CASE" 2>&1)"; then
+  fail "a node outside the case could read it"
+fi
+expect_in "$out" "NOT_A_PARTY" "outsider"
+expect_in "$out" "not party to this case" "outsider hint"
+if out="$("$REFCTL" accept "$CASE/r2" 2>&1)"; then fail "the sender accepted its own referral"; fi
+expect_in "$out" "NOT_ALLOWED_FOR_ROLE" "sender accepting"
+if out="$("$REFCTL" --node qinzhou.labor-inspection start "$CASE/r1" 2>&1)"; then
+  fail "a completed referral started again"
+fi
+expect_in "$out" "REFERRAL_STATE_CONFLICT" "step from a terminal state"
+expect_in "$out" "办结 (completed)" "state conflict hint"
+if out="$("$REFCTL" --pki "$work/nowhere" cases 2>&1)"; then fail "no certificates, yet it worked"; fi
+expect_in "$out" "tools/pki.sh" "missing certificates"
+if out="$("$REFCTL" --referral 127.0.0.1:1 --timeout 300ms refer "$CASE" --to qinzhou.union --purpose x 2>&1)"; then
+  fail "a dead address answered"
+fi
+expect_in "$out" "./dev up" "unreachable service"
+expect_in "$out" "--request-id refctl-" "retry advice"
+pass "errors: NOT_A_PARTY, NOT_ALLOWED_FOR_ROLE, REFERRAL_STATE_CONFLICT, no certificates, unreachable"
+
+# The union's inbox: the referral sent above; --ack empties the backlog.
+out="$("$REFCTL" --node qinzhou.union inbox)"
+expect_in "$out" "转出 ReferralRequested" "union inbox"
+out="$("$REFCTL" --node qinzhou.union backlog)"
+expect_in "$out" "未确认 UNACKNOWLEDGED  1" "union backlog before ack"
+"$REFCTL" --node qinzhou.union inbox --ack >/dev/null 2>&1
+out="$("$REFCTL" --node qinzhou.union backlog)"
+expect_in "$out" "未确认 UNACKNOWLEDGED  0" "union backlog after ack"
+out="$("$REFCTL" --node qinzhou.union inbox)"
+expect_in "$out" "inbox empty" "union inbox after ack"
+pass "inbox --ack advances the cursor"
+
+# inbox --follow: live items, once each, across a restart of the broker.
+"$REFCTL" --node qinzhou.union -o json inbox --follow >"$work/follow.out" 2>"$work/follow.err" &
+follow_pid=$!
+pids+=("$follow_pid")
+sleep 1
+R1="$("$REFCTL" -o json refer "$CASE" --to qinzhou.union --purpose "第一次" |
+      sed -n 's/.*"referral_id": "\([^"]*\)".*/\1/p' | head -n 1)"
+for _ in $(seq 1 50); do grep -q "$R1" "$work/follow.out" && break; sleep 0.1; done
+grep -q "$R1" "$work/follow.out" || fail "inbox --follow did not show $R1 live"
+kill -TERM "$referral_pid"
+wait "$referral_pid" 2>/dev/null || true
+start referral "$REFERRAL" "$REFERRAL_BIN" --caselog="$CASELOG" \
+  --directory="$DIRECTORY" $(tls referral)
+healthy "$REFERRAL" --pki "$PKI" --node referral
+R2="$("$REFCTL" -o json refer "$CASE" --to qinzhou.union --purpose "重启之后" |
+      sed -n 's/.*"referral_id": "\([^"]*\)".*/\1/p' | head -n 1)"
+for _ in $(seq 1 100); do grep -q "$R2" "$work/follow.out" && break; sleep 0.1; done
+grep -q "$R2" "$work/follow.out" || fail "inbox --follow did not resume after the restart"$'\n'"$(cat "$work/follow.err")"
+kill -TERM "$follow_pid"
+wait "$follow_pid" 2>/dev/null || true
+n1="$(grep -c "\"referral_id\":\"$R1\"" "$work/follow.out" || true)"
+n2="$(grep -c "\"referral_id\":\"$R2\"" "$work/follow.out" || true)"
+[ "$n1" = 1 ] && [ "$n2" = 1 ] || fail "inbox --follow printed $R1 $n1 times and $R2 $n2 times (want once each):"$'\n'"$(cat "$work/follow.out")"
+pass "inbox --follow: live, once each, across a broker restart"
+
+for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+pids=()
+rm -f "$REFCTL_CONTEXT"
+
+# ------------------------------------------------------------------ plaintext
+start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog-plain" --plaintext
+CASELOG="127.0.0.1:$PORT"
+start directory 127.0.0.1:0 "$DIRECTORY_BIN" \
+  --config="$ROOT/services/directory/qinzhou.toml" --plaintext
+DIRECTORY="127.0.0.1:$PORT"
+start referral 127.0.0.1:0 "$REFERRAL_BIN" --caselog="$CASELOG" \
+  --directory="$DIRECTORY" --plaintext
+REFERRAL="127.0.0.1:$PORT"
+healthy "$REFERRAL" --plaintext
+P=(--plaintext --referral "$REFERRAL")
+out="$("$REFCTL" "${P[@]}" --node qinzhou.justice case open --title "明文测试" \
+  --matter wage_arrears --workers 3)"
+expect_in "$out" "opened qinzhou.justice:" "plaintext case open"
+out="$("$REFCTL" "${P[@]}" --node qinzhou.justice cases)"
+expect_in "$out" "明文测试" "plaintext cases"
+if out="$("$REFCTL" --plaintext --referral "$REFERRAL" cases 2>&1)"; then
+  fail "no --node, yet it worked"
+fi
+expect_in "$out" "--node" "missing node"
+if out="$("$REFCTL" --pki "$PKI" --node qinzhou.justice --referral "$REFERRAL" --timeout 1s cases 2>&1)"; then
+  fail "mTLS client against a plaintext server worked"
+fi
+expect_in "$out" "--plaintext" "TLS mismatch hint"
+pass "plaintext: the node as metadata; mismatches explained"
+
+echo "PASS"
