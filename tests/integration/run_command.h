@@ -13,8 +13,11 @@
 
 namespace referral::testing {
 
+// refctl reads a saved context (~/.config/refctl/context.json); tests must
+// not depend on what a developer saved there, so the command sees none.
 inline std::pair<int, std::string> RunCommand(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  FILE* p = popen(("REFCTL_CONTEXT=/nonexistent/refctl-context.json " + cmd +
+                   " 2>&1").c_str(), "r");
   if (p == nullptr) return {-1, "popen failed"};
   std::string out;
   std::array<char, 4096> buf;
