@@ -50,17 +50,14 @@ int main(int argc, char** argv) {
   host_options.port_file = absl::GetFlag(FLAGS_port_file);
   host_options.max_threads = absl::GetFlag(FLAGS_max_threads);
   host_options.health_names = {"referral.v1.CaseLogService"};
-  if (!absl::GetFlag(FLAGS_plaintext)) {
-    if (absl::GetFlag(FLAGS_tls_ca).empty() || absl::GetFlag(FLAGS_tls_cert).empty() ||
-        absl::GetFlag(FLAGS_tls_key).empty()) {
-      LOG_ERROR("--tls_ca, --tls_cert and --tls_key are required (every "
-                "service speaks mTLS); pass --plaintext only for tests");
-      return EXIT_FAILURE;
-    }
-    host_options.tls = referral::TlsFiles{absl::GetFlag(FLAGS_tls_ca),
-                                          absl::GetFlag(FLAGS_tls_cert),
-                                          absl::GetFlag(FLAGS_tls_key)};
+  auto tls = referral::ServingTls(
+      absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
+  if (!tls.ok()) {
+    LOG_ERROR("{}", std::string(tls.status().message()));
+    return EXIT_FAILURE;
   }
+  host_options.tls = *tls;
   auto host = referral::ServiceHost::Start(host_options, {&service});
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());

@@ -38,19 +38,14 @@ int main(int argc, char** argv) {
   referral::TuneProcessForServing();
   referral::InitLogging("referral", absl::GetFlag(FLAGS_log_level));
 
-  std::optional<referral::TlsFiles> tls;
-  if (!absl::GetFlag(FLAGS_plaintext)) {
-    if (absl::GetFlag(FLAGS_tls_ca).empty() || absl::GetFlag(FLAGS_tls_cert).empty() ||
-        absl::GetFlag(FLAGS_tls_key).empty()) {
-      LOG_ERROR(
-          "--tls_ca, --tls_cert and --tls_key are required (mTLS names every "
-          "caller's node); pass --plaintext only for tests");
-      return EXIT_FAILURE;
-    }
-    tls = referral::TlsFiles{absl::GetFlag(FLAGS_tls_ca),
-                             absl::GetFlag(FLAGS_tls_cert),
-                             absl::GetFlag(FLAGS_tls_key)};
+  auto serving_tls = referral::ServingTls(
+      absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
+  if (!serving_tls.ok()) {
+    LOG_ERROR("{}", std::string(serving_tls.status().message()));
+    return EXIT_FAILURE;
   }
+  const std::optional<referral::TlsFiles> tls = *serving_tls;
   auto credentials = referral::ChannelCredentialsFor(tls);
   if (!credentials.ok()) {
     LOG_ERROR("{}", credentials.status().ToString());

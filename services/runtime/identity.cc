@@ -185,6 +185,21 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
   return grpc::SslCredentials(options);
 }
 
+absl::StatusOr<std::optional<TlsFiles>> ServingTls(std::string ca_cert,
+                                                  std::string cert,
+                                                  std::string key,
+                                                  bool plaintext) {
+  if (plaintext) return std::nullopt;
+  if (ca_cert.empty() || cert.empty() || key.empty()) {
+    return MakeError(ErrorReason::kConfigInvalid,
+                     "--tls_ca, --tls_cert and --tls_key are required (every "
+                     "service speaks mTLS; ./dev up makes them under var/pki); "
+                     "pass --plaintext only for tests",
+                     "缺少 TLS 证书参数：所有服务都使用双向 TLS");
+  }
+  return TlsFiles{std::move(ca_cert), std::move(cert), std::move(key)};
+}
+
 void ActAs(grpc::ClientContext* context, absl::string_view node) {
   context->AddMetadata(kNodeMetadataKey, std::string(node));
 }

@@ -74,6 +74,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
     const std::optional<TlsFiles>& tls);
 
+// What a server's main() makes of its --tls_ca/--tls_cert/--tls_key and
+// --plaintext flags: the files when all three are given, nullopt with
+// --plaintext, and INVALID_ARGUMENT (CONFIG_INVALID) saying what to pass
+// otherwise. Plaintext is never the silent default.
+absl::StatusOr<std::optional<TlsFiles>> ServingTls(std::string ca_cert,
+                                                  std::string cert,
+                                                  std::string key,
+                                                  bool plaintext);
+
 // Plaintext clients (tests): names the node `context`'s call acts as. Has no
 // effect on an mTLS server, which believes only the certificate.
 void ActAs(grpc::ClientContext* context, absl::string_view node);

@@ -439,5 +439,18 @@ TEST(Pki, RefusesWhatIsNotANodeName) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ServingTls, PlaintextOnlyWhenAskedForAndOtherwiseAllThreeFiles) {
+  auto plain = ServingTls("", "", "", /*plaintext=*/true);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->has_value());
+  auto tls = ServingTls("ca.pem", "a.pem", "a.key", false);
+  ASSERT_TRUE(tls.ok());
+  ASSERT_TRUE(tls->has_value());
+  EXPECT_EQ((*tls)->key, "a.key");
+  auto missing = ServingTls("ca.pem", "a.pem", "", false);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ViewError(missing.status()).reason, "CONFIG_INVALID");
+}
+
 }  // namespace
 }  // namespace referral
