@@ -102,7 +102,9 @@
 #include "services/referral/referral_grpc_service.h"
 #include "services/runtime/identity.h"
 #include "services/runtime/service_host.h"
+#include "services/runtime/grpc_status.h"
 #include "storage/event_store.h"
+#include "tests/bench/wal_sync_counter.h"
 
 ABSL_FLAG(double, seconds, 3.0, "measured duration of each figure, seconds");
 ABSL_FLAG(double, warmup, 0.5, "warm-up before each figure, seconds");
@@ -193,82 +195,6 @@ class LatencyHistogram {
   std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_nanos_{0};
   std::atomic<bool> on_{false};
-};
-
-// WAL syncs counted by WalSyncCountingFileSystem, and their total wall time.
-struct SyncStats {
-  std::atomic<uint64_t> syncs{0};
-  std::atomic<uint64_t> sync_nanos{0};
-};
-
-class CountingWalFile final : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  CountingWalFile(std::unique_ptr<rocksdb::FSWritableFile> file,
-                  SyncStats* stats)
-      : FSWritableFileOwnerWrapper(std::move(file)), stats_(stats) {}
-
-  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
-                         rocksdb::IODebugContext* dbg) override {
-    return Count([&] { return target()->Sync(options, dbg); });
-  }
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
-                          rocksdb::IODebugContext* dbg) override {
-    return Count([&] { return target()->Fsync(options, dbg); });
-  }
-
- private:
-  template <typename F>
-  rocksdb::IOStatus Count(const F& f) {
-    const auto t0 = Clock::now();
-    rocksdb::IOStatus s = f();
-    stats_->sync_nanos +=
-        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0)
-            .count();
-    ++stats_->syncs;
-    return s;
-  }
-  SyncStats* stats_;
-};
-
-// Counts Sync/Fsync on the write-ahead-log files (*.log) of every database
-// opened through it. Everything else passes through to the default file
-// system. Thread safety: as the default file system's.
-class WalSyncCountingFileSystem final : public rocksdb::FileSystemWrapper {
- public:
-  explicit WalSyncCountingFileSystem(SyncStats* stats)
-      : FileSystemWrapper(rocksdb::FileSystem::Default()), stats_(stats) {}
-
-  const char* Name() const override { return "WalSyncCountingFileSystem"; }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& f,
-                                    const rocksdb::FileOptions& o,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                    rocksdb::IODebugContext* dbg) override {
-    return Wrap(f, target()->NewWritableFile(f, o, r, dbg), r);
-  }
-  rocksdb::IOStatus ReopenWritableFile(
-      const std::string& f, const rocksdb::FileOptions& o,
-      std::unique_ptr<rocksdb::FSWritableFile>* r,
-      rocksdb::IODebugContext* dbg) override {
-    return Wrap(f, target()->ReopenWritableFile(f, o, r, dbg), r);
-  }
-  rocksdb::IOStatus ReuseWritableFile(
-      const std::string& f, const std::string& old,
-      const rocksdb::FileOptions& o,
-      std::unique_ptr<rocksdb::FSWritableFile>* r,
-      rocksdb::IODebugContext* dbg) override {
-    return Wrap(f, target()->ReuseWritableFile(f, old, o, r, dbg), r);
-  }
-
- private:
-  rocksdb::IOStatus Wrap(const std::string& name, rocksdb::IOStatus s,
-                         std::unique_ptr<rocksdb::FSWritableFile>* r) {
-    if (s.ok() && absl::EndsWith(name, ".log")) {
-      *r = std::make_unique<CountingWalFile>(std::move(*r), stats_);
-    }
-    return s;
-  }
-  SyncStats* stats_;
 };
 
 // Every histogram the in-process services feed. Measure() opens them for
@@ -585,11 +511,6 @@ std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& node,
   return c;
 }
 
-absl::Status FromGrpc(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      s.error_message());
-}
 
 // ------------------------------------------------------------ the inbox
 
@@ -836,7 +757,7 @@ absl::StatusOr<Figure> HealthPing(const Setup& s, int clients) {
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
     absl::Status st =
-        FromGrpc(stubs[thread]->Check(&context, request, &response));
+        FromGrpcStatus(stubs[thread]->Check(&context, request, &response));
     if (st.ok() &&
         response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
       return absl::UnavailableError("not SERVING");
@@ -901,7 +822,7 @@ absl::StatusOr<std::vector<std::string>> OpenCases(const Setup& s,
     req.set_green_channel(true);
     v1::OpenCaseResponse resp;
     auto context = ContextFor(kSender, absl::Seconds(10));
-    absl::Status st = FromGrpc(stub->OpenCase(context.get(), req, &resp));
+    absl::Status st = FromGrpcStatus(stub->OpenCase(context.get(), req, &resp));
     if (!st.ok()) return st;
     ids.push_back(resp.case_().case_id());
   }
@@ -953,7 +874,7 @@ absl::StatusOr<Figure> EndToEnd(const Setup& s, int clients,
     auto context = ContextFor(kSender, absl::Seconds(10));
     const auto t0 = Clock::now();
     absl::Status st =
-        FromGrpc(stubs[thread]->SendReferral(context.get(), req, &resp));
+        FromGrpcStatus(stubs[thread]->SendReferral(context.get(), req, &resp));
     const auto t1 = Clock::now();
     s.probes->send_call.Record(Nanos(t1 - t0));
     if (!st.ok()) return st;
@@ -1029,7 +950,7 @@ absl::StatusOr<Figure> Paced(const Setup& s, const std::string& name,
         v1::SendReferralResponse resp;
         auto context = ContextFor(kSender, absl::Seconds(10));
         absl::Status st =
-            FromGrpc(stubs[t]->SendReferral(context.get(), req, &resp));
+            FromGrpcStatus(stubs[t]->SendReferral(context.get(), req, &resp));
         const auto t1 = Clock::now();
         if (st.ok()) ++sent;
         if (at < start) continue;
