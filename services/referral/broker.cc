@@ -26,21 +26,6 @@ absl::Status Invalid(absl::string_view field, std::string message,
                    {.field = std::string(field)});
 }
 
-// Event ids of a command: "rq.<32 hex of SHA-256(caller, request_id)>.<i>".
-// Namespaced by caller, so two nodes' request ids never collide, and short
-// enough for any request id.
-std::string CommandPrefix(absl::string_view caller, absl::string_view request_id) {
-  return absl::StrCat(
-      "rq.", HexOf(Sha256(absl::StrCat(caller, std::string(1, '\0'), request_id)))
-                 .substr(0, 32));
-}
-
-bool IsConflict(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kAborted ||
-         (s.code() == absl::StatusCode::kAlreadyExists &&
-          ViewError(s).reason == "EVENT_ID_REUSED");
-}
-
 absl::Status StateConflict(const v1::Referral& r, const Transition& step) {
   std::string allowed;
   for (int s = 0; s < v1::ReferralState_ARRAYSIZE; ++s) {
@@ -89,7 +74,7 @@ v1::Event WithBody(const std::vector<std::string>& involved) {
 }  // namespace
 
 Broker::Broker(CaseLogPort* log, DirectoryPort* directory, BrokerOptions options)
-    : log_(log), directory_(directory), options_(std::move(options)) {}
+    : log_(log), directory_(directory), options_(std::move(options)), commands_(log) {}
 
 v1::EventFilter Broker::InboxFilter(absl::string_view node) {
   v1::EventFilter f;
@@ -117,75 +102,25 @@ absl::StatusOr<CaseProjection> Broker::Execute(
     absl::string_view caller, const std::string& case_id,
     const std::string& request_id, const google::protobuf::Message& request,
     bool opens_case, const Decide& decide) {
-  RETURN_IF_ERROR(storage::ValidateToken(request_id, "request_id"));
-  const std::string prefix = CommandPrefix(caller, request_id);
-  const std::string digest = Sha256(SerializeDeterministic(request));
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    std::vector<v1::Event> events;
-    absl::StatusOr<std::vector<v1::Event>> read = log_->ReadCase(case_id);
-    if (read.ok()) {
-      events = std::move(*read);
-    } else if (!(opens_case && read.status().code() == absl::StatusCode::kNotFound)) {
-      return read.status();
-    }
-    // Already done? Then the answer is the case as this command left it.
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (!absl::StartsWith(events[i].event_id(), prefix + ".")) continue;
-      if (events[i].request_digest() != digest) {
-        return MakeError(
-            ErrorReason::kRequestIdReused,
-            absl::StrCat("request_id \"", request_id,
-                         "\" was already used for a different command: use a "
-                         "new request_id for a new command"),
-            "请求编号已被其他请求使用，请为新请求使用新编号",
-            {.field = "request_id"});
-      }
-      size_t end = i;
-      while (end < events.size() &&
-             absl::StartsWith(events[end].event_id(), prefix + ".")) {
-        ++end;
-      }
-      return CaseProjection::Fold(events, end);
-    }
-    CaseProjection current = CaseProjection::Fold(events);
-    if (!opens_case && !current.opened()) {
-      return MakeError(ErrorReason::kCaseNotFound,
-                       absl::StrCat("case ", case_id, " was never opened"),
-                       "案件不存在");
-    }
-    ASSIGN_OR_RETURN(std::vector<v1::Event> decided, decide(current));
-
-    v1::AppendRequest append;
-    append.set_case_id(case_id);
-    append.set_expected(v1::EXPECTED_VERSION_EXACT);
-    append.set_expected_version(current.version());
-    for (size_t i = 0; i < decided.size(); ++i) {
-      v1::Event* e = append.add_events();
-      *e = std::move(decided[i]);
-      e->set_event_id(absl::StrCat(prefix, ".", i));
-      e->set_source(std::string(caller));
-      e->mutable_actor()->set_node(std::string(caller));
-      e->set_correlation_id(case_id);
-      e->set_request_digest(digest);
-      // The feed's node index finds an event by its source and these.
-      std::set<std::string> involved(e->involved_nodes().begin(),
-                                     e->involved_nodes().end());
-      involved.erase(std::string(caller));
-      e->clear_involved_nodes();
-      for (const auto& n : involved) e->add_involved_nodes(n);
-    }
-    absl::StatusOr<v1::AppendResponse> appended = log_->Append(append);
-    if (!appended.ok() && !IsConflict(appended.status())) {
-      return appended.status();
-    }
-    // Appended, or someone else moved first: either way the next read
-    // finds this command's events or decides afresh.
-  }
-  return MakeError(ErrorReason::kConcurrentModification,
-                   absl::StrCat("case ", case_id,
-                                " kept changing while the command was decided; "
-                                "retry with the same request_id"),
-                   "案件正被频繁修改，请用相同的请求编号重试");
+  auto not_opened = [&] {
+    return MakeError(ErrorReason::kCaseNotFound,
+                     absl::StrCat("case ", case_id, " was never opened"),
+                     "案件不存在");
+  };
+  ASSIGN_OR_RETURN(
+      std::vector<v1::Event> events,
+      commands_.Execute(
+          caller, case_id, request_id, request,
+          [&](const std::vector<v1::Event>& history)
+              -> absl::StatusOr<std::vector<v1::Event>> {
+            CaseProjection current = CaseProjection::Fold(history);
+            if (!opens_case && !current.opened()) return not_opened();
+            return decide(current);
+          },
+          {.may_create = opens_case, .max_attempts = options_.max_attempts}));
+  CaseProjection p = CaseProjection::Fold(events);
+  if (!p.opened()) return not_opened();
+  return p;
 }
 
 // ------------------------------------------------------------------ Cases

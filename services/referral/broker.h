@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "referral/v1/referral_service.pb.h"
+#include "services/referral/case_commands.h"
 #include "services/referral/case_projection.h"
 #include "services/referral/ports.h"
 #include "services/referral/state_machine.h"
@@ -138,6 +139,7 @@ class Broker {
   CaseLogPort* log_;
   DirectoryPort* directory_;
   BrokerOptions options_;
+  CaseCommands commands_;
 };
 
 }  // namespace referral::broker

@@ -63,6 +63,11 @@ std::string CaseProjection::NextReferralId() const {
 void CaseProjection::Apply(const v1::Event& e) {
   case_.set_version(e.sequence());
   *case_.mutable_update_time() = e.recorded_time();
+  // Whoever a command involved (an invited node, the node a deadline
+  // escalated to) works on the case from then on.
+  if (opened()) {
+    for (const auto& n : e.involved_nodes()) parties_.insert(n);
+  }
   using B = v1::Event::BodyCase;
   if (e.body_case() == B::kCaseOpened) {
     case_.set_case_id(e.subject());

@@ -38,7 +38,9 @@ class CaseProjection {
 
   const v1::Referral* FindReferral(absl::string_view referral_id) const;
 
-  // The owner and every node a referral of the case was sent from or to.
+  // The owner, every node a referral of the case was sent from or to, and
+  // every node another command involved (an invited node, an escalation's
+  // supervisor).
   bool IsParty(absl::string_view node) const;
   const std::set<std::string, std::less<>>& parties() const { return parties_; }
 

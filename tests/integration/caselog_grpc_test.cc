@@ -117,12 +117,12 @@ TEST_F(CaseLogGrpc, EmptyBatchAndBodilessEventAreRefusedAndWriteNothing) {
 }
 
 TEST_F(CaseLogGrpc, EventWithABodyFromANewerSchemaIsUnknownKind) {
-  // A writer built against a newer contract sends body field 150, which this
+  // A writer built against a newer contract sends body field 999, which this
   // build does not know: it arrives as an unknown field and no known body.
   v1::AppendRequest req = Notes("c1", "a");
   v1::Event* e = req.mutable_events(0);
   e->clear_body();
-  e->GetReflection()->MutableUnknownFields(e)->AddLengthDelimited(150, "x");
+  e->GetReflection()->MutableUnknownFields(e)->AddLengthDelimited(999, "x");
   absl::Status s = client_->Append(req).status();
   EXPECT_THAT(s, HasReason("UNKNOWN_EVENT_KIND"));
   EXPECT_EQ(ViewError(s).field, "events[0].body");
