@@ -32,6 +32,15 @@ void AddGlobalFlags(CLI::App& app, Globals& g) {
   app.add_option("--caselog", g.caselog, "caselog address (env REFCTL_CASELOG)");
   app.add_option("--directory", g.directory,
                  "directory address (env REFCTL_DIRECTORY)");
+  app.add_option("--mediation", g.mediation,
+                 "mediation service address (env REFCTL_MEDIATION; default "
+                 "127.0.0.1:50104)");
+  app.add_option("--legalaid", g.legalaid,
+                 "legal aid service address (env REFCTL_LEGALAID; default "
+                 "127.0.0.1:50105)");
+  app.add_option("--deadlines", g.deadlines,
+                 "deadlines service address (env REFCTL_DEADLINES; default "
+                 "127.0.0.1:50106)");
   app.add_option("--node", g.node,
                  "the agency node you act as, e.g. qinzhou.justice (env "
                  "REFCTL_NODE)");
@@ -63,6 +72,9 @@ absl::Status ResolveGlobals(CLI::App& app, Globals& g) {
   pick("--referral", "REFCTL_REFERRAL", saved->referral, &g.referral);
   pick("--caselog", "REFCTL_CASELOG", saved->caselog, &g.caselog);
   pick("--directory", "REFCTL_DIRECTORY", saved->directory, &g.directory);
+  pick("--mediation", "REFCTL_MEDIATION", std::nullopt, &g.mediation);
+  pick("--legalaid", "REFCTL_LEGALAID", std::nullopt, &g.legalaid);
+  pick("--deadlines", "REFCTL_DEADLINES", std::nullopt, &g.deadlines);
   pick("--node", "REFCTL_NODE", saved->node, &g.node);
   pick("--pki", "REFCTL_PKI", saved->pki, &g.pki);
   if (app.get_option("--plaintext")->count() == 0) {
@@ -189,6 +201,9 @@ std::string Hint(const absl::Status& s, const ErrorView& v, const FailContext& c
       : c.service == "referral"   ? g->referral
       : c.service == "directory"  ? g->directory
       : c.service == "caselog"    ? g->caselog
+      : c.service == "mediation"  ? g->mediation
+      : c.service == "legalaid"   ? g->legalaid
+      : c.service == "deadlines"  ? g->deadlines
                                   : "";
   const std::string& r = v.reason;
   if (r == "NOT_A_PARTY") {

@@ -24,6 +24,9 @@ struct Globals {
   std::string caselog = "127.0.0.1:50101";
   std::string directory = "127.0.0.1:50102";
   std::string referral = "127.0.0.1:50103";
+  std::string mediation = "127.0.0.1:50104";
+  std::string legalaid = "127.0.0.1:50105";
+  std::string deadlines = "127.0.0.1:50106";
   // The node to act as: picks its certificate under mTLS, or is sent as
   // x-referral-node metadata with --plaintext.
   std::string node;
@@ -70,7 +73,8 @@ std::string KeyValues(const std::vector<std::pair<std::string, std::string>>& kv
 
 // What Fail() needs to say where to look.
 struct FailContext {
-  // caselog | directory | referral: names the flag to pass; "" for a
+  // caselog | directory | referral | mediation | legalaid | deadlines:
+  // names the flag to pass; "" for a
   // service given by `address` (health --addr).
   std::string service = "caselog";
   const Globals* globals = nullptr;
