@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "clients/cpp/referral_client.h"
+#include "grpcpp/create_channel.h"
 #include "clients/refctl/context.h"
 #include "clients/refctl/describe.h"
 #include "clients/refctl/table.h"
@@ -129,6 +130,19 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ServiceCredentials(
   absl::StatusOr<std::optional<TlsFiles>> tls = TlsFor(g);
   if (!tls.ok()) return tls.status();
   return ChannelCredentialsFor(*tls);
+}
+
+absl::StatusOr<std::unique_ptr<client::CaseLogClient>> ConnectCaseLog(
+    const Globals& g) {
+  client::ClientOptions o;
+  o.timeout = Timeout(g);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+      ServiceCredentials(g);
+  if (!creds.ok()) return creds.status();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return std::make_unique<client::CaseLogClient>(
+      grpc::CreateCustomChannel(g.caselog, *creds, args), o);
 }
 
 absl::StatusOr<std::string> CommandRequestId(const Globals& g) {

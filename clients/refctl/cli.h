@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/security/credentials.h"
+#include "clients/cpp/caselog_client.h"
 #include "services/runtime/identity.h"
 
 namespace referral::refctl {
@@ -57,6 +58,10 @@ absl::StatusOr<std::optional<TlsFiles>> TlsFor(const Globals& g);
 // Credentials for the caselog and directory: mTLS as the node when one is
 // given (and not --plaintext); plaintext otherwise.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ServiceCredentials(
+    const Globals& g);
+
+// A case log client as the node (mTLS) or plaintext, with --timeout.
+absl::StatusOr<std::unique_ptr<client::CaseLogClient>> ConnectCaseLog(
     const Globals& g);
 
 // The request id for a command: --request-id if given (checked), else a new

@@ -32,6 +32,7 @@
 #include "clients/cpp/caselog_client.h"
 #include "clients/refctl/cli.h"
 #include "clients/refctl/describe.h"
+#include "clients/refctl/proof_commands.h"
 #include "clients/refctl/referral_commands.h"
 #include "clients/refctl/table.h"
 #include "clients/refctl/units.h"
@@ -81,18 +82,13 @@ int Run(int argc, char** argv) {
   // Errors of the case log commands.
   auto fail = [&](const absl::Status& s) { return Fail(s, {"caselog", &g}); };
   auto client = [&]() {
-    client::ClientOptions o;
-    o.timeout = Timeout(g);
-    auto creds = ServiceCredentials(g);
-    if (!creds.ok()) {
+    auto c = ConnectCaseLog(g);
+    if (!c.ok()) {
       // Unreadable TLS files: every call fails with the reason.
-      std::cerr << "error: " << creds.status().message() << "\n";
+      std::cerr << "error: " << c.status().message() << "\n";
       std::exit(2);
     }
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
-    return std::make_unique<client::CaseLogClient>(
-        grpc::CreateCustomChannel(g.caselog, *creds, args), o);
+    return std::move(c).value();
   };
 
   auto* health = app.add_subcommand("health", "is a service serving? (--addr; default the case log)");
@@ -439,6 +435,7 @@ int Run(int argc, char** argv) {
 
   AddReferralCommands(app, g, action);
   AddContextCommands(app, g, action);
+  AddProofCommands(app, g, action);
 
   try {
     app.parse(argc, argv);

@@ -132,6 +132,25 @@ expect_in "$out" "补正后重新提交" "trace: Chinese event"
 expect_in "$out" "间隔 SINCE" "trace: gap column"
 pass "context, cases, case show, referral, trace"
 
+# Proof: the case log's verdict, an evidence bundle checked with no server,
+# and a bundle with one altered event (negative control) named by sequence.
+out="$("$REFCTL" verify "$CASE")"
+expect_in "$out" "intact 完整" "verify CASE"
+head="$(printf '%s\n' "$out" | sed -n 's/.*head \([0-9a-f]\{64\}\).*/\1/p')"
+[ -n "$head" ] || fail "verify CASE printed no head hash: $out"
+out="$("$REFCTL" export "$CASE" --out "$work/bundle.json")"
+expect_in "$out" "case log intact" "export"
+out="$("$REFCTL" --caselog 127.0.0.1:1 --referral 127.0.0.1:1 verify --bundle "$work/bundle.json" --expect-head "$head")"
+expect_in "$out" "intact 完整: bundle of case $CASE" "verify --bundle offline"
+awk 'BEGIN{n=0} /"body": "C/{n++; if(n==2){sub(/"body": "C/, "\"body\": \"D")}} {print}' \
+  "$work/bundle.json" >"$work/forged.json"
+rc=0; out="$("$REFCTL" verify --bundle "$work/forged.json" 2>&1)" || rc=$?
+[ "$rc" -eq 3 ] || fail "an altered bundle verified (exit $rc): $out"
+expect_in "$out" "at sequence 2" "altered bundle names the event"
+rc=0; out="$("$REFCTL" verify --bundle "$work/bundle.json" --expect-head "$(printf '0%.0s' $(seq 64))" 2>&1)" || rc=$?
+[ "$rc" -eq 3 ] || fail "a bundle with another head verified (exit $rc): $out"
+pass "verify, export, verify --bundle (offline), altered bundle refused"
+
 # A retried command with the same request id has its effect once.
 first="$("$REFCTL" --request-id e2e-open-1 -o json case open --title "重试测试" --matter wage_arrears)"
 again="$("$REFCTL" --request-id e2e-open-1 -o json case open --title "重试测试" --matter wage_arrears)"
