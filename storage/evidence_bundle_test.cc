@@ -1,0 +1,130 @@
+#include "storage/evidence_bundle.h"
+
+#include "storage/hash_chain.h"
+#include "storage/testing/store_fixture.h"
+
+namespace referral::storage::testing {
+namespace {
+
+constexpr absl::string_view kCase = "qinzhou.justice:2026-000042";
+
+class EvidenceBundleTest : public StoreFixture {
+ protected:
+  void SetUp() override {
+    StoreFixture::SetUp();
+    AppendOk(kCase, Batch({Opened("e1"), Note("e2", "first call")}));
+    AppendOk(kCase, Batch({Note("e3", "referred"), Note("e4", "accepted")}));
+    auto read = store_->ReadCase(kCase, 0, Direction::kForward, 100);
+    ASSERT_TRUE(read.ok()) << read.status();
+    events_ = read->events;
+    auto bundle = MakeBundle(kCase, events_, "qinzhou.justice", absl::Now());
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    bundle_ = *bundle;
+  }
+
+  // Re-seals the manifest after a change, as a forger with the file would.
+  static void Reseal(v1::EvidenceBundle* b) {
+    if (b->events_size() > 0) b->set_head_hash(b->events(b->events_size() - 1).hash());
+    b->set_manifest_digest(ManifestDigest(*b));
+  }
+
+  std::vector<Event> events_;
+  v1::EvidenceBundle bundle_;
+};
+
+TEST_F(EvidenceBundleTest, AnUntouchedBundleVerifiesOfflineWithTheCaseLogsHead) {
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_TRUE(r.intact) << r.problem;
+  EXPECT_EQ(r.events_checked, 4u);
+  auto verified = store_->Verify(kCase);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(r.head_hash, verified->head_hash);
+  ASSERT_EQ(r.events.size(), 4u);
+  EXPECT_EQ(r.events[1].case_note_recorded().note(), "first call");
+  EXPECT_EQ(r.events[3].hash(), events_[3].hash());
+}
+
+TEST_F(EvidenceBundleTest, AnAlteredEventIsNamedEvenWhenTheManifestIsResealed) {
+  v1::Event e;
+  ASSERT_TRUE(e.ParseFromString(bundle_.events(1).body()));
+  e.mutable_case_note_recorded()->set_note("no call was made");
+  bundle_.mutable_events(1)->set_body(SerializeDeterministic(e));
+  Reseal(&bundle_);
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_FALSE(r.intact);
+  EXPECT_EQ(r.first_bad_sequence, 2u);
+  EXPECT_NE(r.problem.find("altered"), std::string::npos) << r.problem;
+  EXPECT_TRUE(r.events.empty());
+}
+
+TEST_F(EvidenceBundleTest, AnEventRewrittenWithItsOwnHashBreaksTheNextLink) {
+  v1::Event e;
+  ASSERT_TRUE(e.ParseFromString(bundle_.events(1).body()));
+  e.mutable_case_note_recorded()->set_note("no call was made");
+  std::string body = SerializeDeterministic(e);
+  bundle_.mutable_events(1)->set_body(body);
+  bundle_.mutable_events(1)->set_hash(ChainHash(e.prev_hash(), body));
+  Reseal(&bundle_);
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_FALSE(r.intact);
+  EXPECT_EQ(r.first_bad_sequence, 3u);
+}
+
+TEST_F(EvidenceBundleTest, ARemovedEventIsNamedBySequence) {
+  bundle_.mutable_events()->DeleteSubrange(2, 1);
+  Reseal(&bundle_);
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_FALSE(r.intact);
+  EXPECT_EQ(r.first_bad_sequence, 3u);
+  EXPECT_NE(r.problem.find("missing"), std::string::npos) << r.problem;
+}
+
+TEST_F(EvidenceBundleTest, SwappedEventsFail) {
+  bundle_.mutable_events()->SwapElements(1, 2);
+  Reseal(&bundle_);
+  EXPECT_FALSE(VerifyBundle(bundle_).intact);
+}
+
+TEST_F(EvidenceBundleTest, ACutTailFailsUnlessTheForgerAlsoResealsThenTheHeadDiffers) {
+  v1::EvidenceBundle cut = bundle_;
+  cut.mutable_events()->RemoveLast();
+  BundleReport r = VerifyBundle(cut);
+  EXPECT_FALSE(r.intact);
+  EXPECT_NE(r.problem.find("removed from the end"), std::string::npos) << r.problem;
+  // Resealed, the cut bundle is self-consistent: only a head hash obtained
+  // another way (the case log's, a receipt) exposes it.
+  Reseal(&cut);
+  BundleReport resealed = VerifyBundle(cut);
+  EXPECT_TRUE(resealed.intact);
+  EXPECT_NE(resealed.head_hash, VerifyBundle(bundle_).head_hash);
+}
+
+TEST_F(EvidenceBundleTest, AManifestThatDoesNotMatchFails) {
+  bundle_.set_manifest_digest(std::string(32, 'x'));
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_FALSE(r.intact);
+  EXPECT_EQ(r.first_bad_sequence, 0u);
+}
+
+TEST_F(EvidenceBundleTest, AnEventOfAnotherCaseDoesNotPass) {
+  bundle_.set_case_id("qinzhou.justice:2026-000043");
+  Reseal(&bundle_);
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_FALSE(r.intact);
+  EXPECT_EQ(r.first_bad_sequence, 1u);
+}
+
+TEST_F(EvidenceBundleTest, AHistoryThatDoesNotMatchItsHashesIsNotExported) {
+  std::vector<Event> tampered = events_;
+  tampered[2].mutable_case_note_recorded()->set_note("changed in transit");
+  EXPECT_THAT(MakeBundle(kCase, tampered, "x", absl::Now()),
+              HasReason("CASE_LOG_CORRUPT"));
+}
+
+TEST_F(EvidenceBundleTest, AnUnknownFormatIsRefused) {
+  bundle_.set_format("zip");
+  EXPECT_FALSE(VerifyBundle(bundle_).intact);
+}
+
+}  // namespace
+}  // namespace referral::storage::testing
