@@ -11,7 +11,7 @@ namespace {
 using C = absl::StatusCode;
 using R = ErrorReason;
 
-constexpr std::array<ErrorSpec, 19> kSpecs = {{
+constexpr std::array<ErrorSpec, 26> kSpecs = {{
     {R::kInvalidField, C::kInvalidArgument, "INVALID_FIELD"},
     {R::kEventTooLarge, C::kInvalidArgument, "EVENT_TOO_LARGE"},
     {R::kUnknownEventKind, C::kInvalidArgument, "UNKNOWN_EVENT_KIND"},
@@ -31,6 +31,13 @@ constexpr std::array<ErrorSpec, 19> kSpecs = {{
     {R::kUnavailable, C::kUnavailable, "UNAVAILABLE"},
     {R::kCaseLogCorrupt, C::kDataLoss, "CASE_LOG_CORRUPT"},
     {R::kStorageFailure, C::kInternal, "STORAGE_FAILURE"},
+    {R::kMeetingNotFound, C::kNotFound, "MEETING_NOT_FOUND"},
+    {R::kMeetingStateConflict, C::kFailedPrecondition, "MEETING_STATE_CONFLICT"},
+    {R::kNodeNotServed, C::kPermissionDenied, "NODE_NOT_SERVED"},
+    {R::kApplicationNotFound, C::kNotFound, "APPLICATION_NOT_FOUND"},
+    {R::kLawyerNotFound, C::kNotFound, "LAWYER_NOT_FOUND"},
+    {R::kLegalAidStateConflict, C::kFailedPrecondition, "LEGAL_AID_STATE_CONFLICT"},
+    {R::kNoEligibleLawyer, C::kFailedPrecondition, "NO_ELIGIBLE_LAWYER"},
 }};
 
 }  // namespace

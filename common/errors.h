@@ -45,6 +45,17 @@ enum class ErrorReason {
   kUnavailable,
   kCaseLogCorrupt,
   kStorageFailure,
+  kMeetingNotFound,
+  kMeetingStateConflict,
+  // The HTTP gateway was not started to act as the node a request names.
+  kNodeNotServed,
+  // Legal aid: an application or a roster lawyer that does not exist, a step
+  // its application's state does not allow, and an assignment no lawyer on
+  // the roster may take (skill, capacity, a failed latest evaluation).
+  kApplicationNotFound,
+  kLawyerNotFound,
+  kLegalAidStateConflict,
+  kNoEligibleLawyer,
 };
 
 struct ErrorSpec {

@@ -22,7 +22,7 @@ TEST(ErrorTable, RowsAreInDeclarationOrderSoSpecOfIndexesThem) {
     EXPECT_EQ(&SpecOf(specs[i].reason), &specs[i]);
   }
   // The last enumerator has a row: the table covers the whole enum.
-  EXPECT_EQ(specs.back().reason, ErrorReason::kStorageFailure);
+  EXPECT_EQ(specs.back().reason, ErrorReason::kNoEligibleLawyer);
 }
 
 TEST(ErrorTable, ReasonNamesAreUniqueUpperSnakeCase) {

@@ -189,4 +189,80 @@ absl::Span<const Term<v1::Event::BodyCase>> EventKinds() {
   return kTable;
 }
 
+absl::Span<const Term<v1::MeetingKind>> MeetingKinds() {
+  static constexpr std::array<Term<v1::MeetingKind>, 2> kTable = {{
+      {v1::MEETING_KIND_MEDIATION, "mediation", "mediation", "调解会"},
+      {v1::MEETING_KIND_JOINT_CONFERENCE, "joint", "joint case conference",
+       "联席会商"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::MeetingState>> MeetingStates() {
+  static constexpr std::array<Term<v1::MeetingState>, 3> kTable = {{
+      {v1::MEETING_STATE_SCHEDULED, "scheduled", "scheduled", "已召集"},
+      {v1::MEETING_STATE_HELD, "held", "held", "已召开"},
+      {v1::MEETING_STATE_CANCELLED, "cancelled", "cancelled", "已取消"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::InvitationResponse>> InvitationResponses() {
+  static constexpr std::array<Term<v1::InvitationResponse>, 4> kTable = {{
+      {v1::INVITATION_RESPONSE_PENDING, "pending", "not answered", "未答复"},
+      {v1::INVITATION_RESPONSE_ACCEPTED, "accept", "will come", "接受"},
+      {v1::INVITATION_RESPONSE_DECLINED, "decline", "will not come", "谢绝"},
+      {v1::INVITATION_RESPONSE_PROPOSED_OTHER_TIME, "propose",
+       "proposes another time", "另约时间"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::InstalmentState>> InstalmentStates() {
+  static constexpr std::array<Term<v1::InstalmentState>, 4> kTable = {{
+      {v1::INSTALMENT_STATE_DUE, "due", "due", "待履行"},
+      {v1::INSTALMENT_STATE_PAID, "paid", "paid", "已履行"},
+      {v1::INSTALMENT_STATE_PAID_LATE, "paid_late", "paid late", "逾期履行"},
+      {v1::INSTALMENT_STATE_MISSED, "missed", "missed", "未按期履行"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::DeadlineState>> DeadlineStates() {
+  static constexpr std::array<Term<v1::DeadlineState>, 6> kTable = {{
+      {v1::DEADLINE_STATE_PENDING, "pending", "pending", "未到期"},
+      {v1::DEADLINE_STATE_WARNED, "warned", "warned", "临期预警"},
+      {v1::DEADLINE_STATE_BREACHED, "breached", "overdue", "已逾期"},
+      {v1::DEADLINE_STATE_MET, "met", "met", "已办理"},
+      {v1::DEADLINE_STATE_MET_LATE, "met_late", "met late", "逾期办理"},
+      {v1::DEADLINE_STATE_REMINDED, "reminded", "reminded", "已提醒"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::LegalAidState>> LegalAidStates() {
+  static constexpr std::array<Term<v1::LegalAidState>, 5> kTable = {{
+      {v1::LEGAL_AID_STATE_APPLIED, "applied", "applied, awaiting review",
+       "已申请"},
+      {v1::LEGAL_AID_STATE_APPROVED, "approved", "approved, awaiting a lawyer",
+       "已批准"},
+      {v1::LEGAL_AID_STATE_DENIED, "denied", "denied", "不予援助"},
+      {v1::LEGAL_AID_STATE_ASSIGNED, "assigned", "lawyer assigned", "已指派"},
+      {v1::LEGAL_AID_STATE_CLOSED, "closed", "closed", "已结案"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::EvaluationKind>> EvaluationKinds() {
+  static constexpr std::array<Term<v1::EvaluationKind>, 3> kTable = {{
+      {v1::EVALUATION_KIND_HEARING_OBSERVATION, "hearing", "hearing observation",
+       "庭审旁听"},
+      {v1::EVALUATION_KIND_WORKER_FOLLOW_UP, "follow_up",
+       "follow-up with the aided worker", "受援人回访"},
+      {v1::EVALUATION_KIND_EXPERT_REVIEW, "expert", "expert review of the file",
+       "专家评估"},
+  }};
+  return kTable;
+}
+
 }  // namespace referral

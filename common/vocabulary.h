@@ -43,6 +43,26 @@ absl::Span<const Term<v1::PartyRole>> PartyRoles();
 // without the package, e.g. "ReferralAccepted".
 absl::Span<const Term<v1::Event::BodyCase>> EventKinds();
 
+// Meetings (mediation.proto): mediation (调解会) or joint conference (联席会商).
+absl::Span<const Term<v1::MeetingKind>> MeetingKinds();
+// scheduled / held / cancelled.
+absl::Span<const Term<v1::MeetingState>> MeetingStates();
+// An invitee's answer: pending, accepted, declined, propose (另约时间).
+absl::Span<const Term<v1::InvitationResponse>> InvitationResponses();
+// Where an instalment of an agreement stands: due, paid, paid_late, missed.
+absl::Span<const Term<v1::InstalmentState>> InstalmentStates();
+
+// Deadlines (deadline.proto): pending, warned, breached (逾期), met, met
+// late, reminded.
+absl::Span<const Term<v1::DeadlineState>> DeadlineStates();
+
+// Legal aid (legalaid.proto): where an application stands, applied (已申请)
+// to closed (已结案).
+absl::Span<const Term<v1::LegalAidState>> LegalAidStates();
+// How a lawyer's work was evaluated: hearing (庭审旁听), follow_up
+// (受援人回访), expert (专家评估).
+absl::Span<const Term<v1::EvaluationKind>> EvaluationKinds();
+
 // Looks a term up by key or by value; nullptr when unknown.
 template <typename Enum>
 const Term<Enum>* FindTerm(absl::Span<const Term<Enum>> table,
