@@ -12,6 +12,7 @@
 #include "common/digest.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/referral/policy.h"
 #include "storage/event_store.h"
 
@@ -65,6 +66,38 @@ absl::Status CheckAttachments(
   return absl::OkStatus();
 }
 
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
+}
+
+// Why a step clears the referral's open deadline; nullptr for steps that
+// leave it (receive: the addressee still owes the answer) or find none.
+const char* ClearReason(Action action) {
+  switch (action) {
+    case Action::kAccept:
+    case Action::kReject:
+    case Action::kRedirect:
+    case Action::kReturn:
+    case Action::kResubmit:
+      return "met";
+    case Action::kCancel:
+      return "cancelled";
+    default:
+      return nullptr;
+  }
+}
+
+// How many resubmission deadlines a referral has had.
+int Resubmissions(const deadlines::DeadlineFold& fold, absl::string_view referral_id) {
+  int n = 0;
+  for (const auto& [id, d] : fold.all()) {
+    n += d.set().subject_id() == referral_id &&
+         d.set().kind() == v1::DEADLINE_KIND_REFERRAL_RESUBMISSION;
+  }
+  return n;
+}
+
 v1::Event WithBody(const std::vector<std::string>& involved) {
   v1::Event e;
   for (const auto& n : involved) e.add_involved_nodes(n);
@@ -74,7 +107,70 @@ v1::Event WithBody(const std::vector<std::string>& involved) {
 }  // namespace
 
 Broker::Broker(CaseLogPort* log, DirectoryPort* directory, BrokerOptions options)
-    : log_(log), directory_(directory), options_(std::move(options)), commands_(log) {}
+    : log_(log),
+      directory_(directory),
+      options_(std::move(options)),
+      calendar_(options_.calendar != nullptr ? options_.calendar : &default_calendar_),
+      commands_(log) {}
+
+v1::Event Broker::AcceptanceDeadline(absl::string_view referral_id,
+                                     absl::string_view suffix,
+                                     absl::string_view to_node, v1::Priority priority,
+                                     std::optional<absl::Time> due) {
+  deadlines::DeadlineSpec spec;
+  spec.kind = v1::DEADLINE_KIND_REFERRAL_ACCEPTANCE;
+  spec.deadline_id = absl::StrCat(referral_id, "/accept", suffix);
+  spec.subject_id = std::string(referral_id);
+  spec.responsible_node = std::string(to_node);
+  spec.due_time = due;
+  spec.working_days = deadlines::AcceptanceWorkingDays(priority);
+  return deadlines::SetDeadline(spec, options_.clock(), *calendar_);
+}
+
+std::vector<v1::Event> Broker::DeadlineChanges(
+    Action action, const v1::Referral& r, const deadlines::DeadlineFold& fold,
+    const std::vector<v1::Event>& step_events) {
+  std::vector<v1::Event> out;
+  if (const char* reason = ClearReason(action)) {
+    for (const auto& [id, d] : fold.all()) {
+      if (d.set().subject_id() == r.referral_id() && fold.IsOpen(id)) {
+        out.push_back(deadlines::ClearDeadline(id, reason, d.set().responsible_node()));
+      }
+    }
+  }
+  const int k = Resubmissions(fold, r.referral_id());
+  switch (action) {
+    case Action::kReturn: {
+      const v1::ReferralReturned& returned = step_events.front().referral_returned();
+      deadlines::DeadlineSpec spec;
+      spec.kind = v1::DEADLINE_KIND_REFERRAL_RESUBMISSION;
+      spec.deadline_id = absl::StrCat(r.referral_id(), "/resubmit", k + 1);
+      spec.subject_id = r.referral_id();
+      spec.responsible_node = r.from_node();
+      if (returned.has_resubmit_by()) spec.due_time = TimeOf(returned.resubmit_by());
+      out.push_back(deadlines::SetDeadline(spec, options_.clock(), *calendar_));
+      break;
+    }
+    case Action::kResubmit:
+      // A fresh acceptance deadline: the clock starts again from the material.
+      out.push_back(AcceptanceDeadline(r.referral_id(), absl::StrCat(k), r.to_node(),
+                                       r.priority(), std::nullopt));
+      break;
+    case Action::kRedirect:
+      for (const v1::Event& e : step_events) {
+        if (!e.has_referral_requested()) continue;
+        const v1::ReferralRequested& child = e.referral_requested();
+        out.push_back(AcceptanceDeadline(
+            child.referral_id(), "", child.to_node(), child.priority(),
+            child.has_due_time() ? std::optional<absl::Time>(TimeOf(child.due_time()))
+                                 : std::nullopt));
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
 
 v1::EventFilter Broker::InboxFilter(absl::string_view node) {
   v1::EventFilter f;
@@ -115,7 +211,7 @@ absl::StatusOr<CaseProjection> Broker::Execute(
               -> absl::StatusOr<std::vector<v1::Event>> {
             CaseProjection current = CaseProjection::Fold(history);
             if (!opens_case && !current.opened()) return not_opened();
-            return decide(current);
+            return decide(current, deadlines::DeadlineFold::Of(history));
           },
           {.may_create = opens_case, .max_attempts = options_.max_attempts}));
   CaseProjection p = CaseProjection::Fold(events);
@@ -194,7 +290,7 @@ absl::StatusOr<v1::Case> Broker::OpenCase(absl::string_view caller,
   ASSIGN_OR_RETURN(
       CaseProjection p,
       Execute(caller, case_id, request.request_id(), request, /*opens_case=*/true,
-              [&](const CaseProjection& current)
+              [&](const CaseProjection& current, const deadlines::DeadlineFold&)
                   -> absl::StatusOr<std::vector<v1::Event>> {
                 if (current.opened()) {
                   return MakeError(ErrorReason::kConcurrentModification,
@@ -285,7 +381,8 @@ absl::StatusOr<v1::Referral> Broker::SendReferral(
   ASSIGN_OR_RETURN(
       CaseProjection p,
       Execute(caller, request.case_id(), request.request_id(), request, false,
-              [&](const CaseProjection& c) -> absl::StatusOr<std::vector<v1::Event>> {
+              [&](const CaseProjection& c, const deadlines::DeadlineFold&)
+                  -> absl::StatusOr<std::vector<v1::Event>> {
                 RETURN_IF_ERROR(RequireParty(caller, c));
                 v1::Event e = WithBody({request.to_node()});
                 v1::ReferralRequested* r = e.mutable_referral_requested();
@@ -302,7 +399,12 @@ absl::StatusOr<v1::Referral> Broker::SendReferral(
                                            : v1::PRIORITY_ROUTINE));
                 if (request.has_due_time()) *r->mutable_due_time() = request.due_time();
                 *r->mutable_attachments() = request.attachments();
-                return std::vector<v1::Event>{std::move(e)};
+                v1::Event deadline = AcceptanceDeadline(
+                    r->referral_id(), "", r->to_node(), r->priority(),
+                    request.has_due_time()
+                        ? std::optional<absl::Time>(TimeOf(request.due_time()))
+                        : std::nullopt);
+                return std::vector<v1::Event>{std::move(e), std::move(deadline)};
               }));
   // The command's referral is the last one the projection holds.
   return p.state().referrals(p.state().referrals_size() - 1);
@@ -324,7 +426,8 @@ absl::StatusOr<StepResult> Broker::Step(
   std::string child_id;
   absl::StatusOr<CaseProjection> p = Execute(
       caller, case_id, request_id, request, false,
-      [&](const CaseProjection& c) -> absl::StatusOr<std::vector<v1::Event>> {
+      [&](const CaseProjection& c, const deadlines::DeadlineFold& fold)
+          -> absl::StatusOr<std::vector<v1::Event>> {
         const v1::Referral* r = c.FindReferral(referral_id);
         if (r == nullptr) return ReferralNotFound(referral_id);
         RETURN_IF_ERROR(RequireParty(caller, c));
@@ -332,6 +435,9 @@ absl::StatusOr<StepResult> Broker::Step(
         if (!Allows(step, r->state())) return StateConflict(*r, step);
         std::vector<v1::Event> events;
         RETURN_IF_ERROR(body(c, *r, &events));
+        for (v1::Event& d : DeadlineChanges(action, *r, fold, events)) {
+          events.push_back(std::move(d));
+        }
         for (auto& e : events) {
           e.add_involved_nodes(r->from_node());
           e.add_involved_nodes(r->to_node());

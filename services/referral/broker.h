@@ -12,6 +12,17 @@
 // across restarts of the broker or the case log. The same request_id with a
 // different body is ALREADY_EXISTS (REQUEST_ID_REUSED).
 //
+// Deadlines. A referral waiting for an answer has exactly one open deadline
+// (services/deadlines/deadlines.h), set and cleared in the same append as the
+// step that makes or meets the obligation: REQUESTED and RECEIVED, the
+// addressee's acceptance ("<referral>/accept", after the k-th resubmission
+// "<referral>/accept<k>"; due at the request's due_time, else in the
+// priority's working days); RETURNED, the sender's resubmission
+// ("<referral>/resubmit<k>"; due at resubmit_by, else the kinds table). Every
+// other state has none: accept, reject, redirect and return clear it as met,
+// cancel as cancelled; a redirect's child gets its own. The deadlines
+// service fires them.
+//
 // Thread safety: all methods may be called concurrently.
 
 #ifndef REFERRAL_SERVICES_REFERRAL_BROKER_H_
@@ -27,6 +38,8 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "referral/v1/referral_service.pb.h"
+#include "services/deadlines/calendar.h"
+#include "services/deadlines/deadlines.h"
 #include "services/referral/case_commands.h"
 #include "services/referral/case_projection.h"
 #include "services/referral/ports.h"
@@ -38,8 +51,11 @@ struct BrokerOptions {
   // Decide-and-append attempts before a contended command gives up
   // (ABORTED, CONCURRENT_MODIFICATION: retry with the same request_id).
   int max_attempts = 8;
-  // Clock for case numbers (the year, in Asia/Shanghai).
+  // Clock for case numbers (the year, in Asia/Shanghai) and deadlines.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
+  // The working-day calendar deadlines are computed on; not owned.
+  // nullptr = a default Calendar owned by the broker.
+  const deadlines::Calendar* calendar = nullptr;
 };
 
 // What a step produced: the referral after it, and for a redirect the child.
@@ -111,10 +127,10 @@ class Broker {
   static v1::EventFilter InboxFilter(absl::string_view node);
 
  private:
-  // Decides the events of one command on a projection; the broker fills in
-  // their envelopes.
+  // Decides the events of one command on a projection and the case's
+  // deadlines; the broker fills in their envelopes.
   using Decide = std::function<absl::StatusOr<std::vector<v1::Event>>(
-      const CaseProjection&)>;
+      const CaseProjection&, const deadlines::DeadlineFold&)>;
 
   // Runs one command against `case_id` (see the class comment); returns the
   // projection as it stood right after the command's own events.
@@ -133,12 +149,25 @@ class Broker {
                                         const v1::Referral&,
                                         std::vector<v1::Event>*)>& body);
 
+  // The deadline events a step of `action` on `r` calls for, besides the
+  // step's own `step_events` (see the class comment).
+  std::vector<v1::Event> DeadlineChanges(Action action, const v1::Referral& r,
+                                         const deadlines::DeadlineFold& fold,
+                                         const std::vector<v1::Event>& step_events);
+  // The acceptance deadline "<referral_id>/accept<suffix>" for `to_node`:
+  // due at `due` when given, else in the priority's working days.
+  v1::Event AcceptanceDeadline(absl::string_view referral_id, absl::string_view suffix,
+                               absl::string_view to_node, v1::Priority priority,
+                               std::optional<absl::Time> due);
+
   absl::StatusOr<CaseProjection> ReadProjection(absl::string_view case_id);
   absl::Status CheckNode(absl::string_view node, absl::string_view field);
 
   CaseLogPort* log_;
   DirectoryPort* directory_;
   BrokerOptions options_;
+  deadlines::Calendar default_calendar_;
+  const deadlines::Calendar* calendar_;
   CaseCommands commands_;
 };
 

@@ -9,7 +9,9 @@
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "services/deadlines/deadlines.h"
 #include "services/referral/broker_fixture.h"
 #include "services/referral/policy.h"
 
@@ -277,7 +279,8 @@ TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {
   v1::ReadAllRequest feed;
   *feed.mutable_filter() = Broker::InboxFilter(kLabor);
   ASSERT_OK_AND_ASSIGN(v1::ReadAllResponse page, log_.ReadAll(feed));
-  ASSERT_EQ(page.events_size(), 2);
+  ASSERT_EQ(page.events_size(), 4);  // each referral and its acceptance deadline
+  ASSERT_TRUE(page.events(0).has_referral_requested());
   ASSERT_OK_AND_ASSIGN(uint64_t cursor,
                        broker_->AckInbox(kLabor, page.events(0).global_position()));
   EXPECT_EQ(cursor, page.events(0).global_position());
@@ -287,6 +290,158 @@ TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {
   ASSERT_OK_AND_ASSIGN(cursor, broker_->AckInbox(kLabor, 1));
   EXPECT_EQ(cursor, page.events(0).global_position());
   EXPECT_THAT(broker_->Backlog(kLabor, kJustice), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+// ------------------------------------------------------------------ deadlines
+
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
+}
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+class BrokerDeadlineTest : public BrokerTest {
+ protected:
+  // A broker on the same log with a pinned clock and a calendar with a
+  // holiday: Thursday 1 October 2026 at 10:00 in Shanghai, 1-7 October off.
+  void SetUp() override {
+    BrokerTest::SetUp();
+    auto c = deadlines::Calendar::FromToml(
+        "name = \"test-national-day\"\n"
+        "holidays = [\"2026-10-01\", \"2026-10-02\", \"2026-10-05\", "
+        "\"2026-10-06\", \"2026-10-07\"]\n",
+        "test");
+    ASSERT_TRUE(c.ok()) << c.status();
+    calendar_ = std::make_unique<deadlines::Calendar>(std::move(*c));
+    absl::TimeZone z;
+    ASSERT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &z));
+    now_ = absl::FromCivil(absl::CivilMinute(2026, 10, 1, 10, 0), z);
+    broker_ = std::make_unique<Broker>(
+        &log_, local_directory_.get(),
+        BrokerOptions{.clock = [this] { return now_; }, .calendar = calendar_.get()});
+  }
+
+  deadlines::DeadlineFold Deadlines(const std::string& case_id) {
+    return deadlines::DeadlineFold::Of(log_.ReadCase(case_id).value());
+  }
+
+  std::unique_ptr<deadlines::Calendar> calendar_;
+  absl::Time now_;
+};
+
+TEST_F(BrokerDeadlineTest, SendSetsTheAcceptanceDeadlineInTheSameAppendOnTheCalendar) {
+  std::string case_id = OpenCase();
+  v1::SendReferralRequest req = SendRequest(case_id);
+  req.set_priority(v1::PRIORITY_URGENT);
+  ASSERT_OK_AND_ASSIGN(v1::Referral r, broker_->SendReferral(kJustice, req));
+  std::vector<v1::Event> events = log_.ReadCase(case_id).value();
+  ASSERT_GE(events.size(), 2u);
+  const v1::Event& requested = events[events.size() - 2];
+  const v1::Event& set = events.back();
+  ASSERT_TRUE(requested.has_referral_requested());
+  ASSERT_TRUE(set.has_deadline_set());
+  // One command: the same request digest, consecutive ids.
+  EXPECT_EQ(set.request_digest(), requested.request_digest());
+  EXPECT_EQ(set.deadline_set().deadline_id(), r.referral_id() + "/accept");
+  EXPECT_EQ(set.deadline_set().kind(), v1::DEADLINE_KIND_REFERRAL_ACCEPTANCE);
+  EXPECT_EQ(set.deadline_set().subject_id(), r.referral_id());
+  EXPECT_EQ(set.deadline_set().responsible_node(), kLabor);
+  EXPECT_EQ(set.deadline_set().calendar(), "test-national-day");
+  // Urgent: one working day after the holiday's first working day (Saturday
+  // 3 October is a weekend, Monday 5 to Wednesday 7 are off): Friday 9th.
+  EXPECT_EQ(deadlines::AcceptanceWorkingDays(v1::PRIORITY_URGENT), 1);
+  EXPECT_EQ(TimeOf(set.deadline_set().due_time()), calendar_->DueAfter(now_, 1));
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d %H:%M", TimeOf(set.deadline_set().due_time()),
+                             calendar_->zone()),
+            "2026-10-09 17:30");
+  // The addressee sees it in its feed.
+  EXPECT_THAT(set.involved_nodes(), ::testing::Contains(kLabor));
+
+  // A retry of the send sets nothing more.
+  ASSERT_THAT(broker_->SendReferral(kJustice, req), IsOk());
+  EXPECT_EQ(log_.ReadCase(case_id).value().size(), events.size());
+}
+
+TEST_F(BrokerDeadlineTest, ARequestedDueTimeIsTheAcceptanceDeadline) {
+  std::string case_id = OpenCase();
+  v1::SendReferralRequest req = SendRequest(case_id);
+  *req.mutable_due_time() = Ts(now_ + absl::Hours(2));
+  ASSERT_OK_AND_ASSIGN(v1::Referral r, broker_->SendReferral(kJustice, req));
+  const v1::Deadline* d = Deadlines(case_id).Find(r.referral_id() + "/accept");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(TimeOf(d->set().due_time()), now_ + absl::Hours(2));
+}
+
+TEST_F(BrokerDeadlineTest, ReceiveKeepsTheDeadlineAndAcceptMeetsIt) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kReceive, kLabor, id), IsOk());
+  EXPECT_TRUE(Deadlines(case_id).IsOpen(id + "/accept"));
+  ASSERT_THAT(Take(Action::kAccept, kLabor, id), IsOk());
+  const v1::Deadline* d = Deadlines(case_id).Find(id + "/accept");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->state(), v1::DEADLINE_STATE_MET);
+}
+
+TEST_F(BrokerDeadlineTest, CancelClearsTheDeadlineAsCancelled) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kCancel, kJustice, id), IsOk());
+  std::string reason;
+  const std::vector<v1::Event> events = log_.ReadCase(case_id).value();
+  for (const auto& e : events) {
+    if (e.has_deadline_cleared()) reason = e.deadline_cleared().reason();
+  }
+  EXPECT_EQ(reason, "cancelled");
+  EXPECT_FALSE(Deadlines(case_id).IsOpen(id + "/accept"));
+}
+
+TEST_F(BrokerDeadlineTest, ReturnAndResubmitHandTheDeadlineBackAndForth) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kReceive, kLabor, id), IsOk());
+  v1::ReturnReferralRequest ret;
+  ret.set_request_id(NextRequestId());
+  ret.set_referral_id(id);
+  ret.add_missing_items("labour contract copies");
+  *ret.mutable_resubmit_by() = Ts(now_ + absl::Hours(30));
+  ASSERT_THAT(broker_->Return(kLabor, ret), IsOk());
+  deadlines::DeadlineFold fold = Deadlines(case_id);
+  EXPECT_FALSE(fold.IsOpen(id + "/accept"));
+  ASSERT_TRUE(fold.IsOpen(id + "/resubmit1"));
+  EXPECT_EQ(fold.Find(id + "/resubmit1")->set().responsible_node(), kJustice);
+  EXPECT_EQ(TimeOf(fold.Find(id + "/resubmit1")->set().due_time()), now_ + absl::Hours(30));
+
+  ASSERT_THAT(Take(Action::kResubmit, kJustice, id), IsOk());
+  fold = Deadlines(case_id);
+  EXPECT_FALSE(fold.IsOpen(id + "/resubmit1"));
+  ASSERT_TRUE(fold.IsOpen(id + "/accept1"));
+  EXPECT_EQ(fold.Find(id + "/accept1")->set().responsible_node(), kLabor);
+
+  // A second round: without resubmit_by the kinds table gives the time.
+  ASSERT_THAT(Take(Action::kReceive, kLabor, id), IsOk());
+  ASSERT_THAT(Take(Action::kReturn, kLabor, id), IsOk());
+  fold = Deadlines(case_id);
+  ASSERT_TRUE(fold.IsOpen(id + "/resubmit2"));
+  EXPECT_EQ(TimeOf(fold.Find(id + "/resubmit2")->set().due_time()),
+            calendar_->DueAfter(
+                now_, deadlines::RuleFor(v1::DEADLINE_KIND_REFERRAL_RESUBMISSION).working_days));
+  ASSERT_THAT(Take(Action::kResubmit, kJustice, id), IsOk());
+  EXPECT_TRUE(Deadlines(case_id).IsOpen(id + "/accept2"));
+}
+
+TEST_F(BrokerDeadlineTest, ARedirectedChildGetsItsOwnAcceptanceDeadline) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kRedirect, kLabor, id), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Referral parent, broker_->GetReferral(kJustice, id));
+  deadlines::DeadlineFold fold = Deadlines(case_id);
+  EXPECT_EQ(fold.Find(id + "/accept")->state(), v1::DEADLINE_STATE_MET);
+  const std::string child = parent.child_referral_id() + "/accept";
+  ASSERT_TRUE(fold.IsOpen(child));
+  EXPECT_EQ(fold.Find(child)->set().responsible_node(), kArbitration);
 }
 
 // Every ReferralService method refuses a node that is not party to the case,

@@ -10,6 +10,7 @@
 #include "clients/cpp/caselog_client.h"
 #include "common/log.h"
 #include "grpcpp/create_channel.h"
+#include "services/deadlines/calendar.h"
 #include "services/referral/broker.h"
 #include "services/referral/grpc_ports.h"
 #include "services/referral/referral_grpc_service.h"
@@ -20,6 +21,10 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50103",
           "host:port to serve on; port 0 picks a free port");
 ABSL_FLAG(std::string, caselog, "127.0.0.1:50101", "the caselog service");
 ABSL_FLAG(std::string, directory, "127.0.0.1:50102", "the directory service");
+ABSL_FLAG(std::string, calendar, "",
+          "working-day calendar for referral deadlines (TOML, e.g. "
+          "config/calendar.toml); empty = Monday to Friday 08:30-17:30 "
+          "Asia/Shanghai with no holidays");
 ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signs every node");
 ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
@@ -37,6 +42,16 @@ int main(int argc, char** argv) {
   referral::BlockTerminationSignals();
   referral::TuneProcessForServing();
   referral::InitLogging("referral", absl::GetFlag(FLAGS_log_level));
+
+  std::optional<referral::deadlines::Calendar> calendar;
+  if (!absl::GetFlag(FLAGS_calendar).empty()) {
+    auto loaded = referral::deadlines::Calendar::FromFile(absl::GetFlag(FLAGS_calendar));
+    if (!loaded.ok()) {
+      LOG_ERROR("{}", std::string(loaded.status().message()));
+      return EXIT_FAILURE;
+    }
+    calendar = std::move(*loaded);
+  }
 
   auto serving_tls = referral::ServingTls(
       absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
@@ -60,7 +75,9 @@ int main(int argc, char** argv) {
   referral::client::CaseLogClient caselog(caselog_channel, {});
   referral::broker::RemoteCaseLog log(&caselog);
   referral::broker::RemoteDirectory directory(directory_channel);
-  referral::broker::Broker broker(&log, &directory);
+  referral::broker::BrokerOptions broker_options;
+  if (calendar) broker_options.calendar = &*calendar;
+  referral::broker::Broker broker(&log, &directory, broker_options);
   referral::broker::ReferralGrpcService service(&broker, caselog_channel);
 
   referral::ServiceHostOptions options;

@@ -12,6 +12,7 @@
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/deadlines/deadlines.h"
 #include "services/referral/broker_fixture.h"
 
 namespace referral::broker {
@@ -109,6 +110,64 @@ TEST_P(FromEveryState, TheOtherSideIsRefusedWhateverTheState) {
     auto r = Take(t.action, other, id);
     EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied)) << t.name;
     EXPECT_THAT(r, HasReason("NOT_ALLOWED_FOR_ROLE")) << t.name;
+  }
+}
+
+// The deadline a referral in `state` owes, and who owes it: the addressee's
+// acceptance while it is requested or received, the sender's resubmission
+// while it is returned; nothing in any other state (broker.h).
+v1::DeadlineKind OwedIn(S state) {
+  switch (state) {
+    case v1::REFERRAL_STATE_REQUESTED:
+    case v1::REFERRAL_STATE_RECEIVED:
+      return v1::DEADLINE_KIND_REFERRAL_ACCEPTANCE;
+    case v1::REFERRAL_STATE_RETURNED:
+      return v1::DEADLINE_KIND_REFERRAL_RESUBMISSION;
+    default:
+      return v1::DEADLINE_KIND_UNSPECIFIED;
+  }
+}
+
+// Every step allowed from every state leaves the referral with exactly the
+// deadline its new state owes, open, and no other; terminal states none.
+TEST_P(FromEveryState, EveryStepLeavesExactlyTheDeadlineTheNewStateOwes) {
+  const S from = GetParam();
+  auto check = [&](const std::string& case_id, const v1::Referral& r) {
+    SCOPED_TRACE(absl::StrCat(r.referral_id(), " in ", StateName(r.state())));
+    auto events = log_.ReadCase(case_id);
+    ASSERT_TRUE(events.ok());
+    const deadlines::DeadlineFold fold = deadlines::DeadlineFold::Of(*events);
+    std::vector<v1::Deadline> open;
+    for (const auto& [id, d] : fold.all()) {
+      if (d.set().subject_id() == r.referral_id() && fold.IsOpen(id)) open.push_back(d);
+    }
+    const v1::DeadlineKind owed = OwedIn(r.state());
+    if (owed == v1::DEADLINE_KIND_UNSPECIFIED) {
+      for (const v1::Deadline& d : open) ADD_FAILURE() << d.set().deadline_id() << " is open";
+      return;
+    }
+    ASSERT_EQ(open.size(), 1u);
+    EXPECT_EQ(open[0].set().kind(), owed);
+    EXPECT_EQ(open[0].set().responsible_node(),
+              owed == v1::DEADLINE_KIND_REFERRAL_RESUBMISSION ? r.from_node() : r.to_node());
+  };
+  for (const Transition& t : Transitions()) {
+    if (t.action == Action::kSend || !Allows(t, from)) continue;
+    SCOPED_TRACE(absl::StrCat(t.name, " from ", StateName(from)));
+    std::string case_id = OpenCase();
+    std::string id = Send(case_id);
+    for (Action a : PathTo().at(from)) {
+      ASSERT_TRUE(Take(a, Who(TransitionFor(a)), id).ok());
+      ASSERT_OK_AND_ASSIGN(v1::Referral now, broker_->GetReferral(kJustice, id));
+      check(case_id, now);
+    }
+    ASSERT_OK_AND_ASSIGN(v1::Referral after, Take(t.action, Who(t), id));
+    check(case_id, after);
+    if (!after.child_referral_id().empty()) {
+      ASSERT_OK_AND_ASSIGN(v1::Referral child,
+                           broker_->GetReferral(kJustice, after.child_referral_id()));
+      check(case_id, child);
+    }
   }
 }
 

@@ -103,7 +103,9 @@ void ClosedLoop(ReferralSystem& s) {
   trace.set_case_id(case_id);
   v1::TraceCaseResponse traced;
   ASSERT_TRUE(CALL(s, kJustice, TraceCase, trace, &traced).ok());
-  EXPECT_EQ(traced.events_size(), 5);  // opened, requested, accepted, started, completed
+  // opened, requested with its acceptance deadline, accepted meeting it,
+  // started, completed
+  EXPECT_EQ(traced.events_size(), 7);
 }
 
 TEST(ReferralGrpc, ClosedLoopInPlaintextWithNodesFromMetadata) {
