@@ -1,0 +1,103 @@
+// legalaid: the legal-aid green channel and the lawyer roster
+// (referral.v1.LegalAidService), over the caselog and directory services.
+
+#include <cstdlib>
+#include <optional>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "clients/cpp/caselog_client.h"
+#include "common/log.h"
+#include "grpcpp/create_channel.h"
+#include "services/deadlines/calendar.h"
+#include "services/legalaid/legal_aid.h"
+#include "services/legalaid/legal_aid_grpc_service.h"
+#include "services/referral/grpc_ports.h"
+#include "services/runtime/identity.h"
+#include "services/runtime/service_host.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50105",
+          "host:port to serve on; port 0 picks a free port");
+ABSL_FLAG(std::string, caselog, "127.0.0.1:50101", "the caselog service");
+ABSL_FLAG(std::string, directory, "127.0.0.1:50102", "the directory service");
+ABSL_FLAG(std::string, calendar, "",
+          "working-day calendar for review and assignment deadlines (TOML, e.g. "
+          "config/calendar.toml); empty = Monday to Friday 08:30-17:30 "
+          "Asia/Shanghai without holidays");
+ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signs every node");
+ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
+ABSL_FLAG(bool, plaintext, false,
+          "serve and call without TLS; callers name their node in the "
+          "x-referral-node metadata. For tests only");
+ABSL_FLAG(std::string, port_file, "",
+          "when set, the bound port is written to this file");
+ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves referral.v1.LegalAidService: legal-aid applications (green "
+      "channel), review, lawyer assignment and the lawyer roster.");
+  absl::ParseCommandLine(argc, argv);
+  referral::BlockTerminationSignals();
+  referral::TuneProcessForServing();
+  referral::InitLogging("legalaid", absl::GetFlag(FLAGS_log_level));
+
+  referral::deadlines::Calendar calendar;
+  if (const std::string path = absl::GetFlag(FLAGS_calendar); !path.empty()) {
+    auto loaded = referral::deadlines::Calendar::FromFile(path);
+    if (!loaded.ok()) {
+      LOG_ERROR("{}", std::string(loaded.status().message()));
+      return EXIT_FAILURE;
+    }
+    calendar = std::move(*loaded);
+  }
+
+  auto serving_tls = referral::ServingTls(
+      absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
+  if (!serving_tls.ok()) {
+    LOG_ERROR("{}", std::string(serving_tls.status().message()));
+    return EXIT_FAILURE;
+  }
+  const std::optional<referral::TlsFiles> tls = *serving_tls;
+  auto credentials = referral::ChannelCredentialsFor(tls);
+  if (!credentials.ok()) {
+    LOG_ERROR("{}", credentials.status().ToString());
+    return EXIT_FAILURE;
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto caselog_channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_caselog),
+                                                   *credentials, args);
+  auto directory_channel = grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_directory), *credentials, args);
+  referral::client::CaseLogClient caselog(caselog_channel, {});
+  referral::broker::RemoteCaseLog log(&caselog);
+  referral::broker::RemoteDirectory directory(directory_channel);
+  referral::legalaid::LegalAid legal_aid(&log, &directory, &calendar);
+  referral::legalaid::LegalAidGrpcService service(&legal_aid);
+
+  referral::ServiceHostOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.port_file = absl::GetFlag(FLAGS_port_file);
+  options.health_names = {"referral.v1.LegalAidService"};
+  options.tls = tls;
+  auto host = referral::ServiceHost::Start(options, {&service});
+  if (!host.ok()) {
+    LOG_ERROR("{}", host.status().ToString());
+    return EXIT_FAILURE;
+  }
+  (*host)->SetServing(true);
+  LOG_INFO("serving on {} ({}); caselog {}, directory {}, calendar {}",
+           (*host)->address(), tls ? "mTLS" : "PLAINTEXT, node from metadata",
+           absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory),
+           calendar.name());
+
+  int sig = referral::WaitForTerminationSignal();
+  LOG_INFO("signal {}: shutting down", sig);
+  (*host)->Shutdown(absl::Seconds(1));
+  LOG_INFO("stopped");
+  return EXIT_SUCCESS;
+}
