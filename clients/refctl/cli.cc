@@ -1,5 +1,6 @@
 #include "clients/refctl/cli.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -50,8 +51,9 @@ void AddGlobalFlags(CLI::App& app, Globals& g) {
                  "default var/pki)");
   app.add_flag("--plaintext", g.plaintext,
                "no TLS: name the node in metadata (for test servers)");
-  app.add_option("--output,-o", g.output, "table or json")
-      ->check(CLI::IsMember({"table", "json"}));
+  app.add_option("--output,-o", g.output,
+                 "table or json; svg draws the case (trace only)")
+      ->check(CLI::IsMember({"table", "json", "svg"}));
   app.add_option("--timeout", g.timeout, "deadline per call, e.g. 10s, 500ms");
   app.add_flag("--verbose,-v", g.verbose, "print request ids and connection details");
   app.add_option("--request-id", g.request_id,
@@ -59,6 +61,19 @@ void AddGlobalFlags(CLI::App& app, Globals& g) {
 }
 
 absl::Status ResolveGlobals(CLI::App& app, Globals& g) {
+  if (g.output == "svg") {
+    // The command as typed, e.g. "trace" or "log read".
+    std::string command;
+    for (const CLI::App* c = &app; !c->get_subcommands().empty();) {
+      c = c->get_subcommands().front();
+      absl::StrAppend(&command, command.empty() ? "" : " ", c->get_name());
+    }
+    if (std::find(kSvgCommands.begin(), kSvgCommands.end(), command) == kSvgCommands.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "svg output is only for trace (refctl -o svg trace CASE > case.svg); use -o table "
+          "or -o json for ", command.empty() ? "this command" : command));
+    }
+  }
   absl::StatusOr<Context> saved = LoadContext(ContextPath());
   if (!saved.ok()) return saved.status();
   auto pick = [&](const char* flag, const char* env,
@@ -226,6 +241,22 @@ std::string Hint(const absl::Status& s, const ErrorView& v, const FailContext& c
         ") is not party to this case: only its owner and the nodes its "
         "referrals were sent from or to may see or act on it. Check --node, "
         "or ask the owning node to refer the case to you");
+  }
+  if (r == "NOT_ALLOWED_FOR_ROLE" && c.service == "mediation") {
+    return absl::StrCat(
+        "you act as ", node,
+        ". Only a meeting's convener changes it (invite, reschedule, cancel, "
+        "held, liability, agree, fail, pay); an invited node answers its own "
+        "invitation, and the convener answers for outside parties with "
+        "--invitee. Check --node; refctl meeting show MEETING names the convener");
+  }
+  if (r == "MEETING_STATE_CONFLICT") {
+    return "see where the meeting stands: refctl meeting show MEETING. A "
+           "cancelled meeting takes no more steps: convene a new one";
+  }
+  if (r == "MEETING_NOT_FOUND") {
+    return "meeting ids look like CASE/m1: refctl meetings --case CASE lists a "
+           "case's meetings";
   }
   if (r == "NOT_ALLOWED_FOR_ROLE") {
     return absl::StrCat(

@@ -4,6 +4,7 @@
 #ifndef REFERRAL_CLIENTS_REFCTL_CLI_H_
 #define REFERRAL_CLIENTS_REFCTL_CLI_H_
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/security/credentials.h"
@@ -33,18 +35,23 @@ struct Globals {
   std::string node;
   std::string pki = "var/pki";
   bool plaintext = false;
-  std::string output = "table";
+  std::string output = "table";  // table | json | svg (kSvgCommands only)
   std::string timeout = "10s";
   bool verbose = false;
   // A command's request id, given to retry it; generated when empty.
   std::string request_id;
 };
 
+// The commands that can draw (-o svg); any other refuses it in
+// ResolveGlobals(), so refctl exits 2 before calling anything.
+inline constexpr std::array<absl::string_view, 1> kSvgCommands = {"trace"};
+
 // The action the parsed subcommand runs: it returns the exit code.
 using Action = std::function<int()>;
 
 // Adds the global flags to `app`; ResolveGlobals() afterwards applies the
-// environment and the saved context to those not given on the command line.
+// environment and the saved context to those not given on the command line,
+// and refuses -o svg for a command not in kSvgCommands.
 void AddGlobalFlags(CLI::App& app, Globals& g);
 absl::Status ResolveGlobals(CLI::App& app, Globals& g);
 

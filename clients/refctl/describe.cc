@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/refctl/units.h"
+#include "services/deadlines/deadlines.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace referral::refctl {
@@ -27,6 +28,25 @@ std::string Parts(std::initializer_list<std::string> parts) {
     if (!p.empty()) kept.push_back(p);
   }
   return absl::StrJoin(kept, " · ");
+}
+
+// "2026-12-01 09:30–11:30 秦州区司法局三楼调解室": a meeting's time and place.
+std::string SlotOf(const v1::MeetingSlot& s) {
+  const absl::Time start = TimeOf(s.start_time()), end = TimeOf(s.end_time());
+  const bool same_day = absl::FormatTime("%Y-%m-%d", start, Shanghai()) ==
+                        absl::FormatTime("%Y-%m-%d", end, Shanghai());
+  return Parts({absl::StrCat(Due(s.start_time()), "–",
+                             same_day ? absl::FormatTime("%H:%M", end, Shanghai())
+                                      : Due(s.end_time())),
+                s.place()});
+}
+
+// "r1/accept" for "qinzhou.justice:2026-000001/r1/accept": a deadline id
+// without its case.
+std::string ShortDeadlineId(absl::string_view deadline_id) {
+  size_t slash = deadline_id.find('/');
+  return std::string(slash == absl::string_view::npos ? deadline_id
+                                                      : deadline_id.substr(slash + 1));
 }
 
 std::string Attachments(
@@ -162,6 +182,162 @@ std::string Summary(const v1::Event& e) {
     case E::kReferralCancelled:
       return Parts({ShortReferralId(e.referral_cancelled().referral_id()),
                     e.referral_cancelled().reason()});
+    case E::kDeadlineSet: {
+      const v1::DeadlineSet& d = e.deadline_set();
+      return Parts({absl::StrCat(ShortDeadlineId(d.deadline_id()), " ", d.description()),
+                    absl::StrCat(d.responsible_node(), " 办理"), "期限 " + Due(d.due_time()),
+                    d.escalate_to().empty() ? "" : "逾期督办 " + d.escalate_to()});
+    }
+    case E::kDeadlineCleared: {
+      const std::string& reason = e.deadline_cleared().reason();
+      return Parts({ShortDeadlineId(e.deadline_cleared().deadline_id()),
+                    reason == "met"         ? "已办理 met"
+                    : reason == "cancelled" ? "已撤回 cancelled"
+                                            : reason});
+    }
+    case E::kDeadlineWarned:
+      return Parts({ShortDeadlineId(e.deadline_warned().deadline_id()),
+                    "临期 期限 " + Due(e.deadline_warned().due_time())});
+    case E::kDeadlineBreached: {
+      const v1::DeadlineBreached& b = e.deadline_breached();
+      return Parts({absl::StrCat(ShortDeadlineId(b.deadline_id()), " ",
+                                 deadlines::RuleFor(b.kind()).zh),
+                    absl::StrCat(b.responsible_node(), " 逾期未办"),
+                    "期限 " + Due(b.due_time())});
+    }
+    case E::kReminderSent:
+      return Parts({ShortDeadlineId(e.reminder_sent().deadline_id()),
+                    "提醒 " + absl::StrJoin(e.reminder_sent().nodes(), "、")});
+    case E::kEscalationRaised: {
+      const v1::EscalationRaised& x = e.escalation_raised();
+      return Parts({absl::StrCat(ShortDeadlineId(x.deadline_id()), " ", x.from_node(),
+                                 " → ", x.to_node(), " 督办"),
+                    x.level() > 1 ? absl::StrCat("第", x.level(), "级") : "", x.reason()});
+    }
+    case E::kEscalationResolved:
+      return Parts({ShortDeadlineId(e.escalation_resolved().deadline_id()), "督办办结",
+                    e.escalation_resolved().note()});
+    case E::kMeetingConvened: {
+      const v1::MeetingConvened& m = e.meeting_convened();
+      return Parts({absl::StrCat(ShortReferralId(m.meeting_id()), " ",
+                                 ZhOf(MeetingKinds(), m.kind()), " ", m.title()),
+                    SlotOf(m.slot())});
+    }
+    case E::kMeetingParticipantInvited: {
+      const v1::Invitee& i = e.meeting_participant_invited().invitee();
+      return absl::StrCat(ShortReferralId(e.meeting_participant_invited().meeting_id()),
+                          " ", i.invitee_id(), " ",
+                          i.node().empty()
+                              ? absl::StrCat(ZhOf(PartyRoles(), i.party().role()), " ",
+                                             i.party().name())
+                              : i.node());
+    }
+    case E::kMeetingInvitationAnswered: {
+      const v1::MeetingInvitationAnswered& a = e.meeting_invitation_answered();
+      return Parts({absl::StrCat(ShortReferralId(a.meeting_id()), " ", a.invitee_id(), " ",
+                                 ZhOf(InvitationResponses(), a.response())),
+                    a.has_proposed_slot() ? "建议 " + SlotOf(a.proposed_slot()) : "",
+                    a.note()});
+    }
+    case E::kMeetingOverlapWarned: {
+      const v1::MeetingOverlapWarned& w = e.meeting_overlap_warned();
+      return Parts({absl::StrCat(ShortReferralId(w.meeting_id()), " ", w.conflict().node(),
+                                 " 时间冲突: ", w.conflict().other_meeting_id()),
+                    SlotOf(w.conflict().other_slot())});
+    }
+    case E::kMeetingRescheduled: {
+      const v1::MeetingRescheduled& r = e.meeting_rescheduled();
+      return Parts({absl::StrCat(ShortReferralId(r.meeting_id()), " 改至 ", SlotOf(r.slot())),
+                    r.reason()});
+    }
+    case E::kMeetingCancelled:
+      return Parts({ShortReferralId(e.meeting_cancelled().meeting_id()),
+                    e.meeting_cancelled().reason()});
+    case E::kMeetingHeld: {
+      const v1::MeetingHeld& h = e.meeting_held();
+      return Parts({ShortReferralId(h.meeting_id()),
+                    h.attended().empty() ? "" : "出席 " + absl::StrJoin(h.attended(), "、"),
+                    h.minutes()});
+    }
+    case E::kLiabilityAnalysed: {
+      std::vector<std::string> findings;
+      for (const auto& f : e.liability_analysed().findings()) {
+        findings.push_back(absl::StrCat(f.party_name(), " ", FormatFen(f.amount_fen()), " 元"));
+      }
+      return Parts({ShortReferralId(e.liability_analysed().meeting_id()),
+                    absl::StrJoin(findings, "；")});
+    }
+    case E::kAgreementReached: {
+      const v1::AgreementReached& r = e.agreement_reached();
+      const v1::Agreement& a = r.agreement();
+      return Parts({ShortReferralId(r.meeting_id()),
+                    absl::StrCat(FormatFen(a.total_fen()), " 元 分", a.instalments_size(), "期"),
+                    a.guarantor().empty() ? "" : "担保 " + a.guarantor(),
+                    a.fallback_node().empty() ? "" : "逾期转 " + a.fallback_node()});
+    }
+    case E::kMediationFailed:
+      return Parts({ShortReferralId(e.mediation_failed().meeting_id()),
+                    e.mediation_failed().reason(),
+                    e.mediation_failed().next_step().empty()
+                        ? ""
+                        : "下一步 " + e.mediation_failed().next_step()});
+    case E::kInstalmentPaymentRecorded: {
+      const v1::InstalmentPaymentRecorded& p = e.instalment_payment_recorded();
+      return Parts({absl::StrCat(ShortReferralId(p.meeting_id()), " 第", p.instalment(), "期 ",
+                                 FormatFen(p.amount_fen()), " 元"),
+                    p.has_paid_time() ? Due(p.paid_time()) : "", p.reference()});
+    }
+    case E::kLegalAidApplied: {
+      // The applicant's name and contact are personal data: not in a summary.
+      const v1::LegalAidApplication& a = e.legal_aid_applied().application();
+      return Parts({absl::StrCat(ShortReferralId(a.application_id()), " ",
+                                 ZhOf(Matters(), a.matter())),
+                    a.referral_id().empty() ? ZhOf(IntakeChannels(), a.channel())
+                                            : "转介 " + ShortReferralId(a.referral_id()),
+                    a.migrant_worker() ? "农民工" : "",
+                    a.green_channel() ? "绿色通道" : "",
+                    a.hardship_review_waived() ? "免于经济困难审查" : ""});
+    }
+    case E::kLegalAidReviewed: {
+      const v1::LegalAidReviewed& r = e.legal_aid_reviewed();
+      return Parts({absl::StrCat(ShortReferralId(r.application_id()), " ",
+                                 r.approved() ? "给予法律援助" : "不予法律援助"),
+                    r.hardship_review_waived() ? "免于经济困难审查" : "", r.reason()});
+    }
+    case E::kLegalAidLawyerAssigned: {
+      const v1::LegalAidLawyerAssigned& a = e.legal_aid_lawyer_assigned();
+      return Parts({absl::StrCat(ShortReferralId(a.application_id()), " → ", a.lawyer_id(),
+                                 " ", a.lawyer_name()),
+                    a.reason()});
+    }
+    case E::kLegalAidMajorCaseFlagged: {
+      const v1::LegalAidMajorCaseFlagged& f = e.legal_aid_major_case_flagged();
+      return Parts({absl::StrCat(ShortReferralId(f.application_id()), " 重大疑难"), f.reason(),
+                    f.supervisor_node().empty() ? "" : "督办 " + f.supervisor_node()});
+    }
+    case E::kLegalAidClosed:
+      return Parts({ShortReferralId(e.legal_aid_closed().application_id()),
+                    e.legal_aid_closed().reason()});
+    case E::kLawyerEnrolled: {
+      const v1::Lawyer& l = e.lawyer_enrolled().lawyer();
+      std::vector<std::string> skills;
+      for (int m : l.specialties()) skills.push_back(ZhOf(Matters(), v1::Matter(m)));
+      return Parts({absl::StrCat(l.lawyer_id(), " ", l.name()), l.firm(),
+                    absl::StrJoin(skills, "、"), absl::StrCat("上限 ", l.capacity())});
+    }
+    case E::kLawyerEvaluated: {
+      const v1::LawyerEvaluated& v = e.lawyer_evaluated();
+      return Parts({absl::StrCat(v.lawyer_id(), " ", ZhOf(EvaluationKinds(), v.evaluation().kind()),
+                                 " ", v.evaluation().score(), " ",
+                                 v.evaluation().passed() ? "合格" : "不合格（暂停指派）"),
+                    v.evaluation().note()});
+    }
+    case E::kLawyerCaseTaken:
+      return absl::StrCat(e.lawyer_case_taken().lawyer_id(), " 承办 ",
+                          e.lawyer_case_taken().application_id());
+    case E::kLawyerCaseReleased:
+      return absl::StrCat(e.lawyer_case_released().lawyer_id(), " 结束 ",
+                          e.lawyer_case_released().application_id());
     case E::BODY_NOT_SET:
       break;
   }

@@ -8,6 +8,9 @@
 //   refctl receive|accept|reject|return|resubmit|redirect|start|hold|resume|
 //          complete|fail|cancel REFERRAL ...
 //   refctl referral REFERRAL, referrals, inbox [--follow] [--ack], backlog
+//   refctl deadlines [--overdue] [--of NODE], calendar due        deadlines
+//   refctl legalaid apply|review|assign|flag|close|show|queue ...  legal aid
+//   refctl lawyer enrol|evaluate LAWYER ..., lawyers              lawyer roster
 //   refctl context set|show                                      saved defaults
 //
 // Global flags (also after the subcommand): --output table|json, --timeout,
@@ -31,7 +34,10 @@
 #include "absl/time/time.h"
 #include "clients/cpp/caselog_client.h"
 #include "clients/refctl/cli.h"
+#include "clients/refctl/deadline_commands.h"
 #include "clients/refctl/describe.h"
+#include "clients/refctl/legalaid_commands.h"
+#include "clients/refctl/mediation_commands.h"
 #include "clients/refctl/proof_commands.h"
 #include "clients/refctl/referral_commands.h"
 #include "clients/refctl/table.h"
@@ -434,6 +440,9 @@ int Run(int argc, char** argv) {
   });
 
   AddReferralCommands(app, g, action);
+  AddLegalAidCommands(app, g, action);
+  AddDeadlineCommands(app, g, action);
+  AddMediationCommands(app, g, action);
   AddContextCommands(app, g, action);
   AddProofCommands(app, g, action);
 

@@ -10,8 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "clients/cpp/referral_client.h"
 #include "clients/refctl/context.h"
+#include "clients/refctl/deadline_commands.h"
 #include "clients/refctl/describe.h"
 #include "clients/refctl/table.h"
+#include "clients/refctl/trace_picture.h"
 #include "clients/refctl/units.h"
 #include "common/digest.h"
 #include "common/vocabulary.h"
@@ -46,6 +48,8 @@ struct Flags {
   bool follow = false, ack = false;
   uint64_t from = 0;
   std::string of;
+  // trace
+  std::string svg;
 };
 
 absl::StatusOr<std::unique_ptr<ReferralClient>> Connect(
@@ -465,16 +469,29 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
 
   CLI::App* trace = app.add_subcommand("trace", "a case's timeline across agencies");
   trace->add_option("case", f->case_id, "case id")->required();
+  trace->add_option("--svg", f->svg,
+                    "also draw the case as a swimlane picture into this file (-o svg "
+                    "prints it instead)");
   trace->callback([&g, &action, f] {
     action = [&g, f] {
       return RunRead<v1::TraceCaseResponse>(
           g,
-          [&](ReferralClient& c) {
+          [&](ReferralClient& c) -> absl::StatusOr<v1::TraceCaseResponse> {
             v1::TraceCaseRequest req;
             req.set_case_id(f->case_id);
-            return c.TraceCase(req);
+            absl::StatusOr<v1::TraceCaseResponse> r = c.TraceCase(req);
+            if (r.ok() && !f->svg.empty()) {
+              if (absl::Status s = WriteCaseSvg(g, f->case_id, r->events(), f->svg); !s.ok()) {
+                return s;
+              }
+            }
+            return r;
           },
-          [f](const v1::TraceCaseResponse& r) {
+          [&g, f](const v1::TraceCaseResponse& r) {
+            if (g.output == "svg") {
+              std::cout << CaseSvg(g, f->case_id, r.events());
+              return;
+            }
             std::cout << f->case_id << "\n";
             Table t({"序 SEQ", "时间 TIME (Asia/Shanghai)", "间隔 SINCE", "机构 NODE",
                      "事件 EVENT", "TYPE", "摘要 SUMMARY"});
@@ -488,6 +505,9 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
                                      EventTime(r.events(0));
               std::cout << r.events_size() << " events over " << FormatGap(total).substr(1)
                         << "\n";
+            }
+            for (const std::string& line : OverdueLines(r.events(), absl::Now())) {
+              std::cout << line << "\n";
             }
           });
     };
