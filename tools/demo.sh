@@ -10,11 +10,19 @@
 # labour inspection and to arbitration. Labour inspection receives, accepts,
 # starts and completes it with the wages recovered; arbitration returns it for
 # material, and the justice bureau resubmits with the material attached.
+# The justice bureau then convenes a mediation meeting with the developer,
+# the general contractor and the subcontractor; it ends in an agreement paid
+# in two instalments, the second late (the deadlines service escalates it to
+# labour inspection before the money arrives). Finally a worker injured on the
+# site applies for legal aid through the green channel: the financial review
+# is waived and a labour-law lawyer is assigned the same day, never the one
+# whose last quality evaluation failed.
 #
 # Environment:
 #   REFCTL           the refctl binary (default build/clients/refctl/refctl)
 #   PKI_DIR          certificates, as tools/pki.sh makes them (default var/pki)
-#   REFCTL_REFERRAL  the broker (default 127.0.0.1:50103)
+#   REFCTL_REFERRAL  the broker (default 127.0.0.1:50103); REFCTL_MEDIATION,
+#                    REFCTL_LEGALAID, REFCTL_DEADLINES likewise (50104-50106)
 #   REFCTL_PLAINTEXT=1  against services run with --plaintext (tests)
 # A saved `refctl context` is ignored, so the demo acts exactly as written.
 # Every run opens a new case. Any failure stops the demo with refctl's error.
@@ -28,6 +36,8 @@ REFERRAL="${REFCTL_REFERRAL:-127.0.0.1:50103}"
 JUSTICE=qinzhou.justice
 LABOR=qinzhou.labor-inspection
 ARBITRATION=qinzhou.arbitration
+HOUSING=qinzhou.housing
+UNION=qinzhou.union
 
 [ -x "$REFCTL" ] || { echo "demo: no refctl at $REFCTL: run ./dev build" >&2; exit 1; }
 
@@ -159,6 +169,108 @@ out="$(refctl "$JUSTICE" resubmit "$R_ARB" \
 expect_state "$out" REQUESTED
 say "司法局补齐材料后重新提交（附件以 SHA-256 摘要标识）。" \
     "The justice bureau resubmits with the material attached (each identified by its SHA-256)."
+
+current="convene mediation"
+start_at="$(TZ=Asia/Shanghai date -d '+2 days 09:30' '+%Y-%m-%d %H:%M')"
+end_at="$(TZ=Asia/Shanghai date -d '+2 days 11:30' '+%Y-%m-%d %H:%M')"
+out="$(refctl "$JUSTICE" meeting convene "$CASE" --kind mediation \
+  --title "欠薪纠纷联合调解会" --start "$start_at" --end "$end_at" \
+  --place "秦州区公共法律服务中心调解室" \
+  --agenda "核实欠薪人数与金额" --agenda "明确各方责任" --agenda "商定支付方案" \
+  --invite-node "$LABOR" --invite-node "$HOUSING" --invite-node "$UNION" \
+  --invite-party "developer:某房地产开发有限公司" \
+  --invite-party "general_contractor:某建筑工程有限公司" \
+  --invite-party "subcontractor:某劳务分包有限公司" \
+  --invite-party "worker_representative:工人代表")"
+MEETING="$(printf '%s\n' "$out" | field meeting_id)"
+[ -n "$MEETING" ] || { echo "demo: no meeting id in the answer to meeting convene" >&2; exit 1; }
+say "司法局召集调解会 $MEETING：邀请劳动监察、住建局、工会，以及开发商、总包、分包和工人代表。" \
+    "The justice bureau convenes mediation meeting $MEETING with labour inspection, housing, the union, the developer, general contractor, subcontractor and the workers' representative."
+
+current="invitees answer"
+refctl "$LABOR" meeting answer "$MEETING" accept >/dev/null
+refctl "$HOUSING" meeting answer "$MEETING" accept >/dev/null
+refctl "$UNION" meeting answer "$MEETING" accept --note "派律师参加" >/dev/null
+say "劳动监察、住建局、工会确认参会。" "Labour inspection, housing and the union accept."
+
+current="meeting held"
+refctl "$JUSTICE" meeting held "$MEETING" --attended i1,i2,i3,i4,i5,i6,i7 \
+  --minutes "各方确认拖欠23名工人工资460,000元；总包单位同意先行清偿。" >/dev/null
+refctl "$JUSTICE" meeting liability "$MEETING" \
+  --finding "某建筑工程有限公司:460000:《保障农民工工资支付条例》第三十条 总承包单位先行清偿" \
+  --finding "某劳务分包有限公司:0:直接用工单位，配合核算工资" >/dev/null
+say "调解会召开：记录出席与纪要，责任分析——总包单位先行清偿。" \
+    "The meeting is held: attendance and minutes recorded; liability analysis: the general contractor pays first."
+
+current="agreement"
+# The first instalment falls due in a few seconds, so the demo can show a
+# late one being escalated; the second a month on.
+first_due="$(date -d '+6 seconds' '+%Y-%m-%dT%H:%M:%S%:z')"
+second_due="$(TZ=Asia/Shanghai date -d '+30 days 17:30' '+%Y-%m-%d %H:%M')"
+out="$(refctl "$JUSTICE" meeting agree "$MEETING" \
+  --terms "总包单位分两期支付拖欠工资，开发商承担连带担保责任" --total 460000 \
+  --instalment "300000@$first_due@某建筑工程有限公司" \
+  --instalment "160000@$second_due@某建筑工程有限公司" \
+  --guarantor 某房地产开发有限公司 --fallback "$LABOR")"
+say "达成调解协议：460,000 元分两期支付（300,000 + 160,000），开发商担保，逾期转劳动监察。" \
+    "Agreement: 460,000 yuan in two instalments (300,000 + 160,000), guaranteed by the developer; a missed one goes to labour inspection."
+
+current="first instalment missed"
+missed=""
+for _ in $(seq 1 60); do
+  if refctl "$JUSTICE" meeting show "$MEETING" | grep -q INSTALMENT_STATE_MISSED; then
+    missed=1
+    break
+  fi
+  sleep 0.5
+done
+[ -n "$missed" ] || { echo "demo: the first instalment was not marked missed: is the deadlines service running?" >&2; exit 1; }
+say "第一期到期未付：时限服务记录超期，并督办转劳动保障监察。" \
+    "The first instalment falls due unpaid: the deadlines service records the breach and escalates to labour inspection."
+
+current="first instalment paid late"
+refctl "$JUSTICE" meeting pay "$MEETING" --instalment 1 --amount 300000 \
+  --reference "银行回单 0001" >/dev/null
+say "第一期 300,000 元逾期后支付（记为逾期履行）。" \
+    "The first instalment, 300,000 yuan, is paid late (recorded as paid late)."
+
+current="second instalment"
+refctl "$JUSTICE" meeting pay "$MEETING" --instalment 2 --amount 160000 \
+  --reference "银行回单 0002" >/dev/null
+say "第二期 160,000 元按期支付，协议履行完毕。" \
+    "The second instalment, 160,000 yuan, is paid on time: the agreement is performed."
+
+current="lawyer roster"
+refctl "$JUSTICE" lawyer enrol L-001 --name "王律师" --firm "甘肃某律师事务所" \
+  --specialty wage_arrears --specialty work_injury --capacity 5 >/dev/null
+refctl "$JUSTICE" lawyer enrol L-002 --name "李律师" --firm "天水某律师事务所" \
+  --specialty wage_arrears --specialty work_injury --capacity 5 >/dev/null
+refctl "$JUSTICE" lawyer evaluate L-001 --kind expert --score 52 --failed \
+  --note "案卷评估不合格" >/dev/null
+refctl "$JUSTICE" lawyer evaluate L-002 --kind follow-up --score 93 --passed \
+  --note "受援人回访满意" >/dev/null
+say "法律援助律师库：王律师最近一次质量评估不合格，李律师回访满意。" \
+    "The lawyer roster: Wang's latest quality evaluation failed; Li's follow-up with the aided worker was good."
+
+current="legal aid application"
+out="$(refctl "$JUSTICE" legalaid apply "$CASE" --channel hotline \
+  --applicant "工人代表" --matter work_injury --migrant-worker \
+  --summary "工地受伤，请求工伤赔偿")"
+APP="$(printf '%s\n' "$out" | field application_id)"
+[ -n "$APP" ] || { echo "demo: no application id in the answer to legalaid apply" >&2; exit 1; }
+say "一名受伤工人经 12348 热线申请法律援助 $APP：农民工工伤赔偿，免于经济困难审查，走绿色通道。" \
+    "An injured worker applies for legal aid by the 12348 hotline, $APP: a migrant worker's work-injury claim, financial review waived, green channel."
+
+current="legal aid review and assignment"
+refctl "$JUSTICE" legalaid review "$APP" --approve >/dev/null
+out="$(refctl "$JUSTICE" legalaid assign "$APP")"
+if ! printf '%s\n' "$out" | grep -q 'L-002'; then
+  echo "demo: expected lawyer L-002 to be assigned:" >&2
+  printf '%s\n' "$out" >&2
+  exit 1
+fi
+say "当天审查、当天指派：李律师（L-002）承办；评估不合格的王律师不予指派。" \
+    "Reviewed and assigned the same day: Li (L-002) takes it; Wang, whose evaluation failed, is not assigned."
 
 current="trace"
 say "案件全程轨迹（上海时间）：" "The case's whole timeline (Asia/Shanghai time):"

@@ -9,7 +9,8 @@
 # and clientAuth, so one file can serve on loopback and identify a client.
 #
 # Without identities: every `name = "..."` of services/directory/qinzhou.toml
-# and the services caselog, directory, referral.
+# and the services caselog, directory, referral, mediation, legalaid,
+# deadlines.
 #
 # Idempotent: what exists and still verifies against DIR/ca.pem is kept, so a
 # second run changes nothing; a missing, expired or foreign certificate is
@@ -31,7 +32,7 @@ if [ "$#" -eq 0 ]; then
   [ -r "$directory" ] || die "cannot read $directory (the default node list)"
   mapfile -t ids < <(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$directory")
   [ "${#ids[@]}" -gt 0 ] || die "no name = \"...\" lines in $directory"
-  ids+=(caselog directory referral)
+  ids+=(caselog directory referral mediation legalaid deadlines)
 else
   ids=("$@")
 fi

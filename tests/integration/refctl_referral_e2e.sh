@@ -9,13 +9,15 @@
 #      across a restart of the referral service;
 #   2. plaintext (--plaintext on both sides): the node travels as metadata.
 #
-# Usage: refctl_referral_e2e.sh REFCTL CASELOG DIRECTORY REFERRAL
+# Usage: refctl_referral_e2e.sh REFCTL CASELOG DIRECTORY REFERRAL MEDIATION
+#        LEGALAID DEADLINES
 # (ctest passes the built binaries). Exits non-zero with the reason and the
 # services' logs on the first failed check.
 set -euo pipefail
 
-[ "$#" -eq 4 ] || { echo "usage: $0 REFCTL CASELOG DIRECTORY REFERRAL" >&2; exit 2; }
+[ "$#" -eq 7 ] || { echo "usage: $0 REFCTL CASELOG DIRECTORY REFERRAL MEDIATION LEGALAID DEADLINES" >&2; exit 2; }
 REFCTL="$1" CASELOG_BIN="$2" DIRECTORY_BIN="$3" REFERRAL_BIN="$4"
+MEDIATION_BIN="$5" LEGALAID_BIN="$6" DEADLINES_BIN="$7"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/refctl_referral_e2e.XXXXXX")"
@@ -30,7 +32,7 @@ trap cleanup EXIT
 
 # The user's saved context must not leak into the test.
 export REFCTL_CONTEXT="$work/no-context.json"
-unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI REFCTL_PLAINTEXT
+unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI REFCTL_PLAINTEXT REFCTL_MEDIATION REFCTL_LEGALAID REFCTL_DEADLINES
 
 fail() {
   echo "FAIL: $*" >&2
@@ -52,8 +54,8 @@ expect_in() {
 }
 
 PKI="$work/pki"
-NODES=(qinzhou.justice qinzhou.labor-inspection qinzhou.arbitration qinzhou.union qinzhou.housing)
-"$ROOT/tools/pki.sh" "$PKI" caselog directory referral "${NODES[@]}"
+NODES=(qinzhou.justice qinzhou.labor-inspection qinzhou.arbitration qinzhou.union qinzhou.housing qinzhou.petition)
+"$ROOT/tools/pki.sh" "$PKI" caselog directory referral mediation legalaid deadlines "${NODES[@]}"
 
 tls() { echo "--tls_ca=$PKI/ca.pem --tls_cert=$PKI/$1.pem --tls_key=$PKI/$1.key"; }
 
@@ -98,16 +100,34 @@ REFERRAL="127.0.0.1:$PORT"
 healthy "$CASELOG" --pki "$PKI" --node caselog
 healthy "$DIRECTORY" --pki "$PKI" --node directory
 healthy "$REFERRAL" --pki "$PKI" --node referral
-pass "services up with mTLS: caselog $CASELOG, directory $DIRECTORY, referral $REFERRAL"
+CAL="--calendar=$ROOT/config/calendar.toml"
+start mediation 127.0.0.1:0 "$MEDIATION_BIN" --caselog="$CASELOG" \
+  --directory="$DIRECTORY" "$CAL" $(tls mediation)
+MEDIATION="127.0.0.1:$PORT"
+start legalaid 127.0.0.1:0 "$LEGALAID_BIN" --caselog="$CASELOG" \
+  --directory="$DIRECTORY" "$CAL" $(tls legalaid)
+LEGALAID="127.0.0.1:$PORT"
+start deadlines 127.0.0.1:0 "$DEADLINES_BIN" --caselog="$CASELOG" \
+  --directory="$DIRECTORY" "$CAL" --poll=200ms $(tls deadlines)
+DEADLINES="127.0.0.1:$PORT"
+healthy "$MEDIATION" --pki "$PKI" --node mediation
+healthy "$LEGALAID" --pki "$PKI" --node legalaid
+healthy "$DEADLINES" --pki "$PKI" --node deadlines
+pass "services up with mTLS: caselog $CASELOG, directory $DIRECTORY, referral $REFERRAL, mediation $MEDIATION, legalaid $LEGALAID, deadlines $DEADLINES"
 
 # The whole scene, as ./dev demo plays it.
-demo_out="$(REFCTL="$REFCTL" PKI_DIR="$PKI" REFCTL_REFERRAL="$REFERRAL" "$ROOT/tools/demo.sh" 2>&1)" \
+demo_out="$(REFCTL="$REFCTL" PKI_DIR="$PKI" REFCTL_REFERRAL="$REFERRAL" \
+  REFCTL_MEDIATION="$MEDIATION" REFCTL_LEGALAID="$LEGALAID" REFCTL_DEADLINES="$DEADLINES" \
+  "$ROOT/tools/demo.sh" 2>&1)" \
   || fail "tools/demo.sh failed:"$'\n'"$demo_out"
 expect_in "$demo_out" "ReferralResubmitted" "demo trace"
 expect_in "$demo_out" "追回工资 · 460,000.00 元" "demo trace"
 expect_in "$demo_out" "需补充 劳动合同复印件、考勤记录" "demo trace"
 CASE="$(printf '%s\n' "$demo_out" | sed -n 's/.*绿色通道立案 \([^：]*\)：.*/\1/p' | head -n 1)"
 [ -n "$CASE" ] || fail "no case id in the demo's output"
+expect_in "$demo_out" "达成调解协议" "demo: mediation agreement"
+expect_in "$demo_out" "第一期到期未付" "demo: late instalment escalated"
+expect_in "$demo_out" "李律师（L-002）承办" "demo: same-day lawyer"
 pass "demo.sh played the scene ($CASE)"
 
 # A saved context makes later commands short; flags still win.
@@ -130,6 +150,7 @@ expect_in "$out" '"outcome": "OUTCOME_WAGES_RECOVERED"' "referral -o json"
 out="$("$REFCTL" trace "$CASE")"
 expect_in "$out" "补正后重新提交" "trace: Chinese event"
 expect_in "$out" "间隔 SINCE" "trace: gap column"
+svg="$("$REFCTL" -o svg trace "$CASE")"; [[ "$svg" == "<svg"* ]] || fail "trace -o svg: not an SVG: ${svg:0:200}"; expect_in "$svg" "劳动保障监察" "trace -o svg: lane"
 pass "context, cases, case show, referral, trace"
 
 # Proof: the case log's verdict, an evidence bundle checked with no server,
@@ -166,7 +187,7 @@ expect_in "$out" "request_id: refctl-" "--verbose prints the request id"
 pass "retries by request id: once; reuse refused; --verbose shows the id"
 
 # The wrong node is told what to do.
-if out="$("$REFCTL" --node qinzhou.housing case show "$CASE" 2>&1)"; then
+if out="$("$REFCTL" --node qinzhou.petition case show "$CASE" 2>&1)"; then
   fail "a node outside the case could read it"
 fi
 expect_in "$out" "NOT_A_PARTY" "outsider"
