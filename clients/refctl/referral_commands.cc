@@ -255,9 +255,12 @@ std::string Pad(const std::string& s, size_t width) {
 
 std::vector<std::string> InboxRow(const v1::InboxItem& item) {
   const v1::Event& e = item.event();
+  // A coordination item (meeting, deadline, escalation) names its case.
+  const bool referral = !item.referral_id().empty();
   return {absl::StrCat(e.global_position()), FormatShanghai(EventTime(e)),
-          item.referral_id(), EventZh(e) + " " + EventType(e),
-          Label(ReferralStates(), item.state()), e.source(), Summary(e)};
+          referral ? item.referral_id() : e.subject(), EventZh(e) + " " + EventType(e),
+          referral ? Label(ReferralStates(), item.state()) : "", e.source(),
+          Summary(e)};
 }
 
 const std::vector<std::string> kInboxHeader = {

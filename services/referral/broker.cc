@@ -698,7 +698,7 @@ absl::StatusOr<v1::GetBacklogResponse> Broker::Backlog(absl::string_view caller,
   for (;;) {
     ASSIGN_OR_RETURN(v1::ReadAllResponse page, log_->ReadAll(req));
     for (const auto& e : page.events()) {
-      if (ReferralIdOf(e).empty()) continue;
+      if (!ReachesInbox(e)) continue;
       if (out.unacknowledged() == 0) {
         *out.mutable_oldest_unacknowledged_time() = e.recorded_time();
       }
@@ -710,12 +710,31 @@ absl::StatusOr<v1::GetBacklogResponse> Broker::Backlog(absl::string_view caller,
   return out;
 }
 
+bool Broker::ReachesInbox(const v1::Event& e) {
+  using B = v1::Event::BodyCase;
+  // Besides every referral step: what a node must act on or know of from
+  // the other services. Timers being set and met are not news.
+  static constexpr B kCoordination[] = {
+      B::kMeetingParticipantInvited, B::kMeetingRescheduled,
+      B::kMeetingCancelled,          B::kMeetingOverlapWarned,
+      B::kReminderSent,              B::kDeadlineWarned,
+      B::kDeadlineBreached,          B::kEscalationRaised,
+      B::kLegalAidMajorCaseFlagged,
+  };
+  if (!ReferralIdOf(e).empty()) return true;
+  for (B b : kCoordination) {
+    if (e.body_case() == b) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<std::optional<v1::InboxItem>> Broker::InboxItemOf(
     const v1::Event& e) {
-  std::string referral_id = ReferralIdOf(e);
-  if (referral_id.empty()) return std::nullopt;
+  if (!ReachesInbox(e)) return std::nullopt;
   v1::InboxItem item;
   *item.mutable_event() = e;
+  std::string referral_id = ReferralIdOf(e);
+  if (referral_id.empty()) return item;  // a coordination item
   item.set_referral_id(referral_id);
   const Transition* step = TransitionForBody(e.body_case());
   v1::ReferralState state = step->to;

@@ -120,8 +120,13 @@ class Broker {
   absl::StatusOr<uint64_t> AckInbox(absl::string_view caller, uint64_t position);
   absl::StatusOr<v1::GetBacklogResponse> Backlog(absl::string_view caller,
                                                  absl::string_view node);
+  // Whether an event of a node's feed is an inbox item: every referral step,
+  // and the coordination events a node must act on or know of (meeting
+  // invitations, reschedules, cancellations and overlap warnings, reminders,
+  // deadline warnings and breaches, escalations, major-case flags).
+  static bool ReachesInbox(const v1::Event& e);
   // The inbox item for an event of the caller's feed; nullopt for events
-  // that are not referral steps.
+  // that do not reach an inbox. Coordination items carry no referral id.
   absl::StatusOr<std::optional<v1::InboxItem>> InboxItemOf(const v1::Event& e);
   // The feed filter of a node's inbox.
   static v1::EventFilter InboxFilter(absl::string_view node);

@@ -292,6 +292,40 @@ TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {
   EXPECT_THAT(broker_->Backlog(kLabor, kJustice), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+TEST_F(BrokerTest, EscalationsAndMeetingInvitationsReachTheInboxButTimersBeingSetDoNot) {
+  std::string case_id = OpenCase();
+  // What the deadlines and mediation services append, involving the union.
+  v1::AppendRequest append;
+  append.set_case_id(case_id);
+  auto add = [&](const char* id) {
+    v1::Event* e = append.add_events();
+    e->set_event_id(id);
+    e->set_source(std::string(kJustice));
+    e->add_involved_nodes("qinzhou.union");
+    return e;
+  };
+  add("t.set")->mutable_deadline_set()->set_deadline_id("d1");
+  add("t.escalate")->mutable_escalation_raised()->set_to_node("qinzhou.union");
+  add("t.invite")->mutable_meeting_participant_invited()->set_meeting_id(case_id + "/m1");
+  ASSERT_THAT(log_.Append(append), IsOk());
+
+  ASSERT_OK_AND_ASSIGN(v1::GetBacklogResponse b, broker_->Backlog("qinzhou.union", ""));
+  EXPECT_EQ(b.unacknowledged(), 2u);  // not the DeadlineSet
+
+  v1::ReadAllRequest feed;
+  *feed.mutable_filter() = Broker::InboxFilter("qinzhou.union");
+  ASSERT_OK_AND_ASSIGN(v1::ReadAllResponse page, log_.ReadAll(feed));
+  ASSERT_EQ(page.events_size(), 3);
+  ASSERT_OK_AND_ASSIGN(auto set, broker_->InboxItemOf(page.events(0)));
+  EXPECT_FALSE(set.has_value());
+  ASSERT_OK_AND_ASSIGN(auto escalated, broker_->InboxItemOf(page.events(1)));
+  ASSERT_TRUE(escalated.has_value());
+  EXPECT_TRUE(escalated->event().has_escalation_raised());
+  EXPECT_TRUE(escalated->referral_id().empty());
+  ASSERT_OK_AND_ASSIGN(auto invited, broker_->InboxItemOf(page.events(2)));
+  EXPECT_TRUE(invited.has_value());
+}
+
 // ------------------------------------------------------------------ deadlines
 
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
