@@ -1,5 +1,7 @@
 #include "clients/refctl/deadline_commands.h"
 
+#include "clients/refctl/service_call.h"
+
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -29,31 +31,12 @@ struct Flags {
   int days = 0;
 };
 
-// Calls `method` on the deadlines service as the node of `g`.
 template <typename Request, typename Response>
 absl::StatusOr<Response> Call(
     const Globals& g,
     grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
     const Request& request) {
-  absl::StatusOr<std::optional<TlsFiles>> tls = TlsFor(g);
-  if (!tls.ok()) return tls.status();
-  auto creds = ChannelCredentialsFor(*tls);
-  if (!creds.ok()) return creds.status();
-  if (g.verbose) {
-    std::cerr << "deadlines " << g.deadlines << " as " << g.node
-              << (tls->has_value() ? absl::StrCat(" (mTLS, ", g.pki, ")")
-                                   : std::string(" (plaintext)"))
-              << "\n";
-  }
-  auto stub = v1::DeadlineService::NewStub(
-      grpc::CreateCustomChannel(g.deadlines, *creds, grpc::ChannelArguments()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + Timeout(g)));
-  if (!tls->has_value()) ActAs(&context, g.node);
-  Response response;
-  absl::Status s = FromGrpcStatus(((*stub).*method)(&context, request, &response));
-  if (!s.ok()) return s;
-  return response;
+  return CallService(g, "deadlines", g.deadlines, method, request);
 }
 
 std::string When(const google::protobuf::Timestamp& ts) {

@@ -1,5 +1,7 @@
 #include "clients/refctl/legalaid_commands.h"
 
+#include "clients/refctl/service_call.h"
+
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -172,63 +174,25 @@ Table QueueTable(const google::protobuf::RepeatedPtrField<v1::LegalAidApplicatio
 
 // ------------------------------------------------------------------ calls
 
-// Calls `method` on the legal-aid service as the node of `g`.
 template <typename Request, typename Response>
 absl::StatusOr<Response> Call(
     const Globals& g,
     grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
     const Request& request) {
-  absl::StatusOr<std::optional<TlsFiles>> tls = TlsFor(g);
-  if (!tls.ok()) return tls.status();
-  auto creds = ChannelCredentialsFor(*tls);
-  if (!creds.ok()) return creds.status();
-  if (g.verbose) {
-    std::cerr << "legalaid " << g.legalaid << " as " << g.node
-              << (tls->has_value() ? absl::StrCat(" (mTLS, ", g.pki, ")")
-                                   : std::string(" (plaintext)"))
-              << "\n";
-  }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  auto stub = v1::LegalAidService::NewStub(
-      grpc::CreateCustomChannel(g.legalaid, *creds, args));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + Timeout(g)));
-  if (!tls->has_value()) ActAs(&context, g.node);
-  Response response;
-  absl::Status s = FromGrpcStatus(((*stub).*method)(&context, request, &response));
-  if (!s.ok()) return s;
-  return response;
+  return CallService(g, "legalaid", g.legalaid, method, request);
 }
 
-// A command: builds its request with the request id, calls, prints.
 template <typename Response>
 int RunCommand(const Globals& g,
                const std::function<absl::StatusOr<Response>(const std::string&)>& call,
                const std::function<void(const Response&)>& print) {
-  absl::StatusOr<std::string> rid = CommandRequestId(g);
-  if (!rid.ok()) return Fail(rid.status(), {"legalaid", &g});
-  absl::StatusOr<Response> r = call(*rid);
-  if (!r.ok()) return Fail(r.status(), {"legalaid", &g, *rid});
-  if (g.output == "json") {
-    std::cout << Json(*r) << "\n";
-  } else {
-    print(*r);
-  }
-  return 0;
+  return RunServiceCommand<Response>(g, "legalaid", call, print);
 }
 
 template <typename Response>
 int RunRead(const Globals& g, const std::function<absl::StatusOr<Response>()>& call,
             const std::function<void(const Response&)>& print) {
-  absl::StatusOr<Response> r = call();
-  if (!r.ok()) return Fail(r.status(), {"legalaid", &g});
-  if (g.output == "json") {
-    std::cout << Json(*r) << "\n";
-  } else {
-    print(*r);
-  }
-  return 0;
+  return RunServiceRead<Response>(g, "legalaid", call, print);
 }
 
 // A command on one application whose response is {application}: `fill`

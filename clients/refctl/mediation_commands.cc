@@ -1,5 +1,7 @@
 #include "clients/refctl/mediation_commands.h"
 
+#include "clients/refctl/service_call.h"
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -225,64 +227,30 @@ Table MeetingsTable(const google::protobuf::RepeatedPtrField<v1::Meeting>& list)
 
 // ------------------------------------------------------------------ calls
 
-// Calls `method` on the mediation service as the node of `g`.
 template <typename Request, typename Response>
 absl::StatusOr<Response> Call(
     const Globals& g,
     grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
     const Request& request) {
-  absl::StatusOr<std::optional<TlsFiles>> tls = TlsFor(g);
-  if (!tls.ok()) return tls.status();
-  auto creds = ChannelCredentialsFor(*tls);
-  if (!creds.ok()) return creds.status();
-  if (g.verbose) {
-    std::cerr << "mediation " << g.mediation << " as " << g.node
-              << (tls->has_value() ? absl::StrCat(" (mTLS, ", g.pki, ")")
-                                   : std::string(" (plaintext)"))
-              << "\n";
-  }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  auto stub = v1::MediationService::NewStub(
-      grpc::CreateCustomChannel(g.mediation, *creds, args));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + Timeout(g)));
-  if (!tls->has_value()) ActAs(&context, g.node);
-  Response response;
-  absl::Status s = FromGrpcStatus(((*stub).*method)(&context, request, &response));
-  if (!s.ok()) return s;
-  return response;
+  return CallService(g, "mediation", g.mediation, method, request);
 }
 
-// A command: builds its request with the request id, calls, prints.
+// A command; an answer with overlap conflicts warns about them.
 template <typename Response>
 int RunCommand(const Globals& g,
                const std::function<absl::StatusOr<Response>(const std::string&)>& call,
                const std::function<void(const Response&)>& print) {
-  absl::StatusOr<std::string> rid = CommandRequestId(g);
-  if (!rid.ok()) return Fail(rid.status(), {"mediation", &g});
-  absl::StatusOr<Response> r = call(*rid);
-  if (!r.ok()) return Fail(r.status(), {"mediation", &g, *rid});
-  if (g.output == "json") {
-    std::cout << Json(*r) << "\n";
-  } else {
-    print(*r);
+  std::function<void(const Response&)> after;
+  if constexpr (requires(const Response& r) { r.conflicts(); }) {
+    after = [&g](const Response& r) { WarnConflicts(g, r.conflicts()); };
   }
-  if constexpr (requires { r->conflicts(); }) WarnConflicts(g, r->conflicts());
-  return 0;
+  return RunServiceCommand<Response>(g, "mediation", call, print, after);
 }
 
 template <typename Response>
 int RunRead(const Globals& g, const std::function<absl::StatusOr<Response>()>& call,
             const std::function<void(const Response&)>& print) {
-  absl::StatusOr<Response> r = call();
-  if (!r.ok()) return Fail(r.status(), {"mediation", &g});
-  if (g.output == "json") {
-    std::cout << Json(*r) << "\n";
-  } else {
-    print(*r);
-  }
-  return 0;
+  return RunServiceRead<Response>(g, "mediation", call, print);
 }
 
 // A command on one meeting whose response is {Meeting meeting} and maybe

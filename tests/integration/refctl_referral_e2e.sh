@@ -208,11 +208,13 @@ expect_in "$out" "./dev up" "unreachable service"
 expect_in "$out" "--request-id refctl-" "retry advice"
 pass "errors: NOT_A_PARTY, NOT_ALLOWED_FOR_ROLE, REFERRAL_STATE_CONFLICT, no certificates, unreachable"
 
-# The union's inbox: the referral sent above; --ack empties the backlog.
+# The union's inbox: the demo's meeting invitation and the referral sent
+# above; --ack empties the backlog.
 out="$("$REFCTL" --node qinzhou.union inbox)"
+expect_in "$out" "邀请参会 MeetingParticipantInvited" "union inbox: the invitation"
 expect_in "$out" "转出 ReferralRequested" "union inbox"
 out="$("$REFCTL" --node qinzhou.union backlog)"
-expect_in "$out" "未确认 UNACKNOWLEDGED  1" "union backlog before ack"
+expect_in "$out" "未确认 UNACKNOWLEDGED  2" "union backlog before ack"
 "$REFCTL" --node qinzhou.union inbox --ack >/dev/null 2>&1
 out="$("$REFCTL" --node qinzhou.union backlog)"
 expect_in "$out" "未确认 UNACKNOWLEDGED  0" "union backlog after ack"
