@@ -147,6 +147,11 @@ absl::StatusOr<Calendar> Calendar::FromFile(const std::string& path) {
   return FromToml(text.str(), path);
 }
 
+absl::StatusOr<Calendar> Calendar::FromFileOrDefault(const std::string& path) {
+  if (path.empty()) return Calendar();
+  return FromFile(path);
+}
+
 bool Calendar::IsWorkingDay(absl::CivilDay day) const {
   if (extra_working_days_.count(day)) return true;
   if (holidays_.count(day)) return false;

@@ -35,6 +35,8 @@ class Calendar {
   static absl::StatusOr<Calendar> FromToml(absl::string_view text,
                                            absl::string_view source);
   static absl::StatusOr<Calendar> FromFile(const std::string& path);
+  // A service's --calendar flag: the file, or the default when empty.
+  static absl::StatusOr<Calendar> FromFileOrDefault(const std::string& path);
 
   const std::string& name() const { return name_; }
   const absl::TimeZone& zone() const { return zone_; }

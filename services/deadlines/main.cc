@@ -64,16 +64,12 @@ int main(int argc, char** argv) {
     LOG_ERROR("--poll must be positive, e.g. 1s or 500ms");
     return EXIT_FAILURE;
   }
-  std::optional<referral::deadlines::Calendar> calendar;
-  if (!absl::GetFlag(FLAGS_calendar).empty()) {
-    auto loaded = referral::deadlines::Calendar::FromFile(absl::GetFlag(FLAGS_calendar));
-    if (!loaded.ok()) {
-      LOG_ERROR("{}", std::string(loaded.status().message()));
-      return EXIT_FAILURE;
-    }
-    calendar = std::move(*loaded);
+  auto calendar =
+      referral::deadlines::Calendar::FromFileOrDefault(absl::GetFlag(FLAGS_calendar));
+  if (!calendar.ok()) {
+    LOG_ERROR("{}", std::string(calendar.status().message()));
+    return EXIT_FAILURE;
   }
-
   auto serving_tls = referral::ServingTls(
       absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
       absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
@@ -82,27 +78,20 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   const std::optional<referral::TlsFiles> tls = *serving_tls;
-  auto credentials = referral::ChannelCredentialsFor(tls);
-  if (!credentials.ok()) {
-    LOG_ERROR("{}", credentials.status().ToString());
+  auto ports = referral::broker::RemotePorts::Connect(
+      absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory), tls);
+  if (!ports.ok()) {
+    LOG_ERROR("{}", ports.status().ToString());
     return EXIT_FAILURE;
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  auto caselog_channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_caselog),
-                                                   *credentials, args);
-  auto directory_channel = grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_directory), *credentials, args);
-  referral::client::CaseLogClient caselog(caselog_channel, {});
-  referral::broker::RemoteCaseLog log(&caselog);
-  referral::broker::RemoteDirectory directory(directory_channel);
 
   referral::deadlines::SchedulerOptions scheduler_options;
   scheduler_options.default_supervisor = absl::GetFlag(FLAGS_supervisor);
   scheduler_options.node = absl::GetFlag(FLAGS_node);
   scheduler_options.poll_interval = absl::GetFlag(FLAGS_poll);
-  if (calendar) scheduler_options.calendar = &*calendar;
-  referral::deadlines::Scheduler scheduler(&log, &directory, scheduler_options);
+  scheduler_options.calendar = &*calendar;
+  referral::deadlines::Scheduler scheduler((*ports)->log(), (*ports)->directory(),
+                                           scheduler_options);
   referral::deadlines::DeadlineGrpcService service(&scheduler);
 
   referral::ServiceHostOptions options;
@@ -121,14 +110,11 @@ int main(int argc, char** argv) {
            "escalating to {} by default, recording as {}",
            (*host)->address(), tls ? "mTLS" : "PLAINTEXT, node from metadata",
            absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory),
-           calendar ? calendar->name() : "default", absl::GetFlag(FLAGS_supervisor),
+           calendar->name(), absl::GetFlag(FLAGS_supervisor),
            absl::GetFlag(FLAGS_node));
 
-  int sig = referral::WaitForTerminationSignal();
-  LOG_INFO("signal {}: shutting down", sig);
-  scheduler.Stop();
-  timers.join();
-  (*host)->Shutdown(absl::Seconds(1));
-  LOG_INFO("stopped");
-  return EXIT_SUCCESS;
+  return referral::ServeUntilTerminated(**host, absl::Seconds(1), [&] {
+    scheduler.Stop();
+    timers.join();
+  });
 }

@@ -43,16 +43,12 @@ int main(int argc, char** argv) {
   referral::TuneProcessForServing();
   referral::InitLogging("mediation", absl::GetFlag(FLAGS_log_level));
 
-  referral::deadlines::Calendar calendar;
-  if (const std::string path = absl::GetFlag(FLAGS_calendar); !path.empty()) {
-    auto loaded = referral::deadlines::Calendar::FromFile(path);
-    if (!loaded.ok()) {
-      LOG_ERROR("{}", std::string(loaded.status().message()));
-      return EXIT_FAILURE;
-    }
-    calendar = std::move(*loaded);
+  auto calendar =
+      referral::deadlines::Calendar::FromFileOrDefault(absl::GetFlag(FLAGS_calendar));
+  if (!calendar.ok()) {
+    LOG_ERROR("{}", std::string(calendar.status().message()));
+    return EXIT_FAILURE;
   }
-
   auto serving_tls = referral::ServingTls(
       absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
       absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
@@ -61,21 +57,14 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   const std::optional<referral::TlsFiles> tls = *serving_tls;
-  auto credentials = referral::ChannelCredentialsFor(tls);
-  if (!credentials.ok()) {
-    LOG_ERROR("{}", credentials.status().ToString());
+  auto ports = referral::broker::RemotePorts::Connect(
+      absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory), tls);
+  if (!ports.ok()) {
+    LOG_ERROR("{}", ports.status().ToString());
     return EXIT_FAILURE;
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  auto caselog_channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_caselog),
-                                                   *credentials, args);
-  auto directory_channel = grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_directory), *credentials, args);
-  referral::client::CaseLogClient caselog(caselog_channel, {});
-  referral::broker::RemoteCaseLog log(&caselog);
-  referral::broker::RemoteDirectory directory(directory_channel);
-  referral::mediation::Mediation mediation(&log, &directory, &calendar);
+  referral::mediation::Mediation mediation((*ports)->log(), (*ports)->directory(),
+                                         &*calendar);
   referral::mediation::MediationGrpcService service(&mediation);
 
   referral::ServiceHostOptions options;
@@ -92,11 +81,7 @@ int main(int argc, char** argv) {
   LOG_INFO("serving on {} ({}); caselog {}, directory {}, calendar {}",
            (*host)->address(), tls ? "mTLS" : "PLAINTEXT, node from metadata",
            absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory),
-           calendar.name());
+           calendar->name());
 
-  int sig = referral::WaitForTerminationSignal();
-  LOG_INFO("signal {}: shutting down", sig);
-  (*host)->Shutdown(absl::Seconds(1));
-  LOG_INFO("stopped");
-  return EXIT_SUCCESS;
+  return referral::ServeUntilTerminated(**host);
 }

@@ -1,6 +1,7 @@
 #include "services/referral/grpc_ports.h"
 
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
 #include "services/runtime/grpc_status.h"
 
 namespace referral::broker {
@@ -20,6 +21,25 @@ absl::StatusOr<v1::Node> RemoteDirectory::GetNode(absl::string_view name) {
   absl::MutexLock l(&mu_);
   known_[std::string(name)] = resp.node();
   return resp.node();
+}
+
+RemotePorts::RemotePorts(std::shared_ptr<grpc::Channel> caselog,
+                         std::shared_ptr<grpc::Channel> directory)
+    : caselog_client_(std::move(caselog), {}),
+      log_(&caselog_client_),
+      directory_(std::move(directory)) {}
+
+absl::StatusOr<std::unique_ptr<RemotePorts>> RemotePorts::Connect(
+    const std::string& caselog_address, const std::string& directory_address,
+    const std::optional<TlsFiles>& tls) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentialsFor(tls);
+  if (!credentials.ok()) return credentials.status();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return std::unique_ptr<RemotePorts>(new RemotePorts(
+      grpc::CreateCustomChannel(caselog_address, *credentials, args),
+      grpc::CreateCustomChannel(directory_address, *credentials, args)));
 }
 
 }  // namespace referral::broker

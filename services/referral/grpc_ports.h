@@ -6,6 +6,7 @@
 #define REFERRAL_SERVICES_REFERRAL_GRPC_PORTS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +16,7 @@
 #include "referral/v1/directory_service.grpc.pb.h"
 #include "services/referral/local_ports.h"
 #include "services/referral/ports.h"
+#include "services/runtime/identity.h"
 
 namespace referral::broker {
 
@@ -33,6 +35,26 @@ class RemoteDirectory final : public DirectoryPort {
   std::unique_ptr<v1::DirectoryService::Stub> stub_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, v1::Node> known_ ABSL_GUARDED_BY(mu_);
+};
+
+// The case log and the directory over gRPC, as a service's main wires them:
+// one channel each, mTLS as the service (or plaintext).
+class RemotePorts {
+ public:
+  static absl::StatusOr<std::unique_ptr<RemotePorts>> Connect(
+      const std::string& caselog_address, const std::string& directory_address,
+      const std::optional<TlsFiles>& tls);
+
+  CaseLogPort* log() { return &log_; }
+  DirectoryPort* directory() { return &directory_; }
+
+ private:
+  RemotePorts(std::shared_ptr<grpc::Channel> caselog,
+              std::shared_ptr<grpc::Channel> directory);
+
+  client::CaseLogClient caselog_client_;
+  RemoteCaseLog log_;
+  RemoteDirectory directory_;
 };
 
 }  // namespace referral::broker

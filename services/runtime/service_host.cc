@@ -3,12 +3,14 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
+#include "common/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
@@ -107,6 +109,16 @@ int WaitForTerminationSignal() {
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+int ServeUntilTerminated(ServiceHost& host, absl::Duration grace,
+                         const std::function<void()>& stopping) {
+  const int sig = WaitForTerminationSignal();
+  LOG_INFO("signal {}: shutting down", sig);
+  if (stopping) stopping();
+  host.Shutdown(grace);
+  LOG_INFO("stopped");
+  return EXIT_SUCCESS;
 }
 
 }  // namespace referral

@@ -9,6 +9,7 @@
 #ifndef REFERRAL_SERVICES_RUNTIME_SERVICE_HOST_H_
 #define REFERRAL_SERVICES_RUNTIME_SERVICE_HOST_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,12 @@ void BlockTerminationSignals();
 
 // Blocks until SIGINT or SIGTERM arrives; returns the signal number.
 int WaitForTerminationSignal();
+
+// The end of every service's main: waits for SIGINT or SIGTERM, runs
+// `stopping` (background work to stop first), shuts the host down within
+// `grace`, logs each step; returns EXIT_SUCCESS.
+int ServeUntilTerminated(ServiceHost& host, absl::Duration grace = absl::Seconds(1),
+                         const std::function<void()>& stopping = {});
 
 }  // namespace referral
 
