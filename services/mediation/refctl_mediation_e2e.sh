@@ -19,72 +19,23 @@ set -euo pipefail
 REFCTL="$1" CASELOG_BIN="$2" DIRECTORY_BIN="$3" REFERRAL_BIN="$4" MEDIATION_BIN="$5"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/refctl_mediation_e2e.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-export REFCTL_CONTEXT="$work/no-context.json"
-unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI \
-  REFCTL_MEDIATION
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/integration/e2e_lib.sh
+source "$ROOT/tests/integration/e2e_lib.sh"
+e2e_init refctl_mediation_e2e
 export REFCTL_PLAINTEXT=1
 
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- $log" >&2
-    tail -n 20 "$log" >&2
-  done
-  exit 1
-}
-pass() { echo "ok: $*"; }
-expect_in() {
-  case "$1" in
-    *"$2"*) ;;
-    *) fail "$3: expected \"$2\" in:"$'\n'"$1" ;;
-  esac
-}
-expect_not_in() {
-  case "$1" in
-    *"$2"*) fail "$3: did not expect \"$2\" in:"$'\n'"$1" ;;
-    *) ;;
-  esac
-}
-
-# start NAME FLAGS...: runs a service on a free port; sets PORT.
-start() {
-  local name="$1"
-  shift
-  "$@" --plaintext --listen=127.0.0.1:0 --port_file="$work/$name.port" \
-    >>"$work/$name.log" 2>&1 &
-  pids+=("$!")
-  for _ in $(seq 1 200); do
-    [ -s "$work/$name.port" ] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || fail "$name exited at start"
-    sleep 0.05
-  done
-  [ -s "$work/$name.port" ] || fail "$name wrote no port file"
-  PORT="$(cat "$work/$name.port")"
-}
-
-start caselog "$CASELOG_BIN" --data_dir="$work/caselog"
+start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" --plaintext
 CASELOG="127.0.0.1:$PORT"
-start directory "$DIRECTORY_BIN" --config="$ROOT/services/directory/qinzhou.toml"
+start directory 127.0.0.1:0 "$DIRECTORY_BIN" --config="$ROOT/services/directory/qinzhou.toml" \
+  --plaintext
 DIRECTORY="127.0.0.1:$PORT"
-start referral "$REFERRAL_BIN" --caselog="$CASELOG" --directory="$DIRECTORY"
+start referral 127.0.0.1:0 "$REFERRAL_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" \
+  --plaintext
 export REFCTL_REFERRAL="127.0.0.1:$PORT"
-start mediation "$MEDIATION_BIN" --caselog="$CASELOG" --directory="$DIRECTORY"
+start mediation 127.0.0.1:0 "$MEDIATION_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" \
+  --plaintext
 export REFCTL_MEDIATION="127.0.0.1:$PORT"
-for _ in $(seq 1 100); do
-  "$REFCTL" --timeout=1s health --addr="$REFCTL_MEDIATION" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+healthy "$REFCTL_MEDIATION"
 pass "services up: mediation $REFCTL_MEDIATION"
 
 JUSTICE=qinzhou.justice LABOR=qinzhou.labor-inspection UNION=qinzhou.union

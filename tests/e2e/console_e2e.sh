@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2046  # $(tls NAME) splits into its flags on purpose
 # The web console end to end, as a person sees it: the real caselog,
 # directory, referral (and mediation and deadlines when built) and gateway
 # executables on loopback ports with mTLS certificates from tools/pki.sh; a
@@ -36,29 +37,9 @@ if [ ! -f "$ROOT/tools/node_modules/playwright-core/package.json" ]; then
   exit 1
 fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/console_e2e.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "${KEEP_E2E_DIR:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-export REFCTL_CONTEXT="$work/no-context.json"
-unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI REFCTL_PLAINTEXT
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- $log" >&2
-    tail -n 20 "$log" >&2
-  done
-  exit 1
-}
-pass() { echo "ok: $*"; }
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/integration/e2e_lib.sh
+source "$ROOT/tests/integration/e2e_lib.sh"
+e2e_init console_e2e
 
 JUSTICE=qinzhou.justice
 LABOR=qinzhou.labor-inspection
@@ -66,50 +47,25 @@ HOUSING=qinzhou.housing
 PKI="$work/pki"
 "$ROOT/tools/pki.sh" "$PKI" caselog directory referral mediation deadlines \
   "$JUSTICE" "$LABOR" "$HOUSING"
-tls() { echo "--tls_ca=$PKI/ca.pem --tls_cert=$PKI/$1.pem --tls_key=$PKI/$1.key"; }
 
-# start NAME FLAGS...: runs a service on a free loopback port; sets PORT.
-start() {
-  local name="$1"
-  shift
-  "$@" --listen=127.0.0.1:0 --port_file="$work/$name.port" >>"$work/$name.log" 2>&1 &
-  pids+=("$!")
-  for _ in $(seq 1 200); do
-    [ -s "$work/$name.port" ] && break
-    kill -0 "$!" 2>/dev/null || fail "$name exited at start"
-    sleep 0.05
-  done
-  [ -s "$work/$name.port" ] || fail "$name wrote no port file"
-  PORT="$(cat "$work/$name.port")"
-}
-
-# healthy ADDR: waits until the gRPC service answers SERVING.
-healthy() {
-  for _ in $(seq 1 100); do
-    if "$REFCTL" --pki "$PKI" --node "$JUSTICE" --timeout=1s health --addr="$1" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  fail "the service at $1 did not become healthy"
-}
-
-start caselog "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
+start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
 CASELOG="127.0.0.1:$PORT"
-start directory "$DIRECTORY_BIN" --config="$ROOT/services/directory/qinzhou.toml" $(tls directory)
+start directory 127.0.0.1:0 "$DIRECTORY_BIN" --config="$ROOT/services/directory/qinzhou.toml" $(tls directory)
 DIRECTORY="127.0.0.1:$PORT"
-start referral "$REFERRAL_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" $(tls referral)
+start referral 127.0.0.1:0 "$REFERRAL_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" $(tls referral)
 REFERRAL="127.0.0.1:$PORT"
 MEDIATION="" DEADLINES=""
 if [ -n "$MEDIATION_BIN" ]; then
-  start mediation "$MEDIATION_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" $(tls mediation)
+  start mediation 127.0.0.1:0 "$MEDIATION_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" $(tls mediation)
   MEDIATION="127.0.0.1:$PORT"
 fi
 if [ -n "$DEADLINES_BIN" ]; then
-  start deadlines "$DEADLINES_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" $(tls deadlines)
+  start deadlines 127.0.0.1:0 "$DEADLINES_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" $(tls deadlines)
   DEADLINES="127.0.0.1:$PORT"
 fi
-for addr in "$CASELOG" "$DIRECTORY" "$REFERRAL" $MEDIATION $DEADLINES; do healthy "$addr"; done
+for addr in "$CASELOG" "$DIRECTORY" "$REFERRAL" $MEDIATION $DEADLINES; do
+  healthy "$addr" --pki "$PKI" --node "$JUSTICE"
+done
 pass "services up: referral $REFERRAL, mediation ${MEDIATION:-none}, deadlines ${DEADLINES:-none}"
 
 # The gateway refuses to listen beyond the loopback, and says why.
@@ -120,7 +76,7 @@ case "$out" in *loopback*) ;; *) fail "no reason given for refusing 0.0.0.0: $ou
 pass "--listen=0.0.0.0 refused: loopback only"
 
 # Every node certificate in the folder (justice, labour inspection, housing).
-start gateway "$GATEWAY_BIN" --pki="$PKI" --referral="$REFERRAL" --directory="$DIRECTORY" \
+start gateway 127.0.0.1:0 "$GATEWAY_BIN" --pki="$PKI" --referral="$REFERRAL" --directory="$DIRECTORY" \
   --mediation="$MEDIATION" --deadlines="$DEADLINES"
 GATEWAY="http://127.0.0.1:$PORT/"
 for _ in $(seq 1 100); do

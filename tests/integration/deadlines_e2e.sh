@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2046  # $(tls NAME) splits into its flags on purpose
 # Durable deadlines end to end, with the real caselog, directory, referral and
 # deadlines executables on loopback under mTLS:
 #   1. a referral whose due time passes breaches: the case gets one
@@ -21,94 +22,35 @@ set -euo pipefail
 REFCTL="$1" CASELOG_BIN="$2" DIRECTORY_BIN="$3" REFERRAL_BIN="$4" DEADLINES_BIN="$5"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/deadlines_e2e.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The user's saved context must not leak into the test.
-export REFCTL_CONTEXT="$work/no-context.json"
-unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI \
-  REFCTL_PLAINTEXT REFCTL_DEADLINES
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- $log" >&2
-    tail -n 30 "$log" >&2
-  done
-  exit 1
-}
-pass() { echo "ok: $*"; }
-
-expect_in() {
-  case "$1" in
-    *"$2"*) ;;
-    *) fail "$3: expected \"$2\" in:"$'\n'"$1" ;;
-  esac
-}
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/integration/e2e_lib.sh
+source "$ROOT/tests/integration/e2e_lib.sh"
+e2e_init deadlines_e2e
+E2E_LOG_TAIL=30
 
 PKI="$work/pki"
 SUPERVISOR=qinzhou.petition
 "$ROOT/tools/pki.sh" "$PKI" caselog directory referral deadlines \
   qinzhou.justice qinzhou.labor-inspection "$SUPERVISOR"
-tls() { echo "--tls_ca=$PKI/ca.pem --tls_cert=$PKI/$1.pem --tls_key=$PKI/$1.key"; }
 
-# start NAME FLAGS...: runs a service on a free port, waits for its port file;
-# sets PORT and NAME_pid.
-start() {
-  local name="$1"
-  shift
-  rm -f "$work/$name.port"
-  "$@" --listen=127.0.0.1:0 --port_file="$work/$name.port" >>"$work/$name.log" 2>&1 &
-  local pid=$!
-  pids+=("$pid")
-  eval "${name}_pid=$pid"
-  for _ in $(seq 1 200); do
-    [ -s "$work/$name.port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "$name exited at start"
-    sleep 0.05
-  done
-  [ -s "$work/$name.port" ] || fail "$name wrote no port file"
-  PORT="$(cat "$work/$name.port")"
-}
-
-healthy() {
-  local addr="$1" who="$2"
-  for _ in $(seq 1 100); do
-    if "$REFCTL" --pki "$PKI" --node "$who" --timeout=1s health --addr="$addr" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  fail "the service at $addr did not become healthy"
-}
-
-start caselog "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
+start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
 CASELOG="127.0.0.1:$PORT"
-start directory "$DIRECTORY_BIN" --config="$ROOT/services/directory/qinzhou.toml" $(tls directory)
+start directory 127.0.0.1:0 "$DIRECTORY_BIN" --config="$ROOT/services/directory/qinzhou.toml" $(tls directory)
 DIRECTORY="127.0.0.1:$PORT"
-start referral "$REFERRAL_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" \
+start referral 127.0.0.1:0 "$REFERRAL_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" \
   --calendar="$ROOT/config/calendar.toml" $(tls referral)
 REFERRAL="127.0.0.1:$PORT"
 
 start_deadlines() {
-  start deadlines "$DEADLINES_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" \
+  start deadlines 127.0.0.1:0 "$DEADLINES_BIN" --caselog="$CASELOG" --directory="$DIRECTORY" \
     --calendar="$ROOT/config/calendar.toml" --supervisor="$SUPERVISOR" --poll=200ms \
     $(tls deadlines)
   DEADLINES="127.0.0.1:$PORT"
-  healthy "$DEADLINES" deadlines
+  healthy "$DEADLINES" --pki "$PKI" --node deadlines
 }
 start_deadlines
-healthy "$CASELOG" caselog
-healthy "$DIRECTORY" directory
-healthy "$REFERRAL" referral
+healthy "$CASELOG" --pki "$PKI" --node caselog
+healthy "$DIRECTORY" --pki "$PKI" --node directory
+healthy "$REFERRAL" --pki "$PKI" --node referral
 pass "caselog $CASELOG, directory $DIRECTORY, referral $REFERRAL, deadlines $DEADLINES (mTLS)"
 
 as() {
@@ -158,6 +100,7 @@ expect_in "$out" '"source": "qinzhou.deadlines"' "the deadlines service records 
 pass "$A breached and escalated to $SUPERVISOR"
 
 # ------------------------------------------------------------------ 2, 3
+# shellcheck disable=SC2154  # deadlines_pid is set by start
 kill -KILL "$deadlines_pid"
 wait "$deadlines_pid" 2>/dev/null || true
 # A second referral falls due while the service is down.

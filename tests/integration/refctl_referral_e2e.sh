@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2046  # $(tls NAME) splits into its flags on purpose
 # refctl against the real caselog, directory and referral executables on
 # loopback, end to end:
 #   1. mTLS (certificates from tools/pki.sh): tools/demo.sh plays the whole
@@ -20,73 +21,13 @@ REFCTL="$1" CASELOG_BIN="$2" DIRECTORY_BIN="$3" REFERRAL_BIN="$4"
 MEDIATION_BIN="$5" LEGALAID_BIN="$6" DEADLINES_BIN="$7"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/refctl_referral_e2e.XXXXXX")"
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# The user's saved context must not leak into the test.
-export REFCTL_CONTEXT="$work/no-context.json"
-unset REFCTL_NODE REFCTL_REFERRAL REFCTL_CASELOG REFCTL_DIRECTORY REFCTL_PKI REFCTL_PLAINTEXT REFCTL_MEDIATION REFCTL_LEGALAID REFCTL_DEADLINES
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/*.log; do
-    [ -f "$log" ] || continue
-    echo "--- $log" >&2
-    tail -n 20 "$log" >&2
-  done
-  exit 1
-}
-pass() { echo "ok: $*"; }
-
-# expect_in TEXT NEEDLE WHAT
-expect_in() {
-  case "$1" in
-    *"$2"*) ;;
-    *) fail "$3: expected \"$2\" in:"$'\n'"$1" ;;
-  esac
-}
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/integration/e2e_lib.sh
+source "$ROOT/tests/integration/e2e_lib.sh"
+e2e_init refctl_referral_e2e
 
 PKI="$work/pki"
 NODES=(qinzhou.justice qinzhou.labor-inspection qinzhou.arbitration qinzhou.union qinzhou.housing qinzhou.petition)
 "$ROOT/tools/pki.sh" "$PKI" caselog directory referral mediation legalaid deadlines "${NODES[@]}"
-
-tls() { echo "--tls_ca=$PKI/ca.pem --tls_cert=$PKI/$1.pem --tls_key=$PKI/$1.key"; }
-
-# start NAME LISTEN FLAGS...: runs a service, waits for its port; sets PORT.
-start() {
-  local name="$1" listen="$2"
-  shift 2
-  rm -f "$work/$name.port"
-  "$@" --listen="$listen" --port_file="$work/$name.port" >>"$work/$name.log" 2>&1 &
-  local pid=$!
-  pids+=("$pid")
-  eval "${name}_pid=$pid"
-  for _ in $(seq 1 200); do
-    [ -s "$work/$name.port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "$name exited at start"
-    sleep 0.05
-  done
-  [ -s "$work/$name.port" ] || fail "$name wrote no port file"
-  PORT="$(cat "$work/$name.port")"
-}
-
-# healthy ADDR REFCTL_FLAGS...: waits until the service answers SERVING.
-healthy() {
-  local addr="$1"
-  shift
-  for _ in $(seq 1 100); do
-    if "$REFCTL" "$@" --timeout=1s health --addr="$addr" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  fail "the service at $addr did not become healthy"
-}
 
 # ------------------------------------------------------------------ mTLS
 start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
@@ -231,6 +172,7 @@ R1="$("$REFCTL" -o json refer "$CASE" --to qinzhou.union --purpose "第一次" |
       sed -n 's/.*"referral_id": "\([^"]*\)".*/\1/p' | head -n 1)"
 for _ in $(seq 1 50); do grep -q "$R1" "$work/follow.out" && break; sleep 0.1; done
 grep -q "$R1" "$work/follow.out" || fail "inbox --follow did not show $R1 live"
+# shellcheck disable=SC2154  # referral_pid is set by start
 kill -TERM "$referral_pid"
 wait "$referral_pid" 2>/dev/null || true
 start referral "$REFERRAL" "$REFERRAL_BIN" --caselog="$CASELOG" \
