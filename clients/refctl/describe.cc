@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/refctl/units.h"
+#include "common/timestamps.h"
 #include "services/deadlines/deadlines.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -60,8 +61,7 @@ std::string Attachments(
 }  // namespace
 
 absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixMicros(
-      google::protobuf::util::TimeUtil::TimestampToMicroseconds(ts));
+  return ::referral::TimeOf(ts);
 }
 
 absl::Time EventTime(const v1::Event& e) {
@@ -338,6 +338,22 @@ std::string Summary(const v1::Event& e) {
     case E::kLawyerCaseReleased:
       return absl::StrCat(e.lawyer_case_released().lawyer_id(), " 结束 ",
                           e.lawyer_case_released().application_id());
+    case E::kPersonalDataAccessed: {
+      const v1::PersonalDataAccessed& a = e.personal_data_accessed();
+      return Parts({absl::StrCat(a.accessor(), " 查阅 ", absl::StrJoin(a.fields(), "、")),
+                    ZhOf(AccessRoles(), a.role()), a.method(),
+                    a.purpose().empty() ? "" : "事由 " + a.purpose()});
+    }
+    case E::kCaseTracedByInvestigator: {
+      const v1::CaseTracedByInvestigator& t = e.case_traced_by_investigator();
+      return Parts({absl::StrCat(t.investigator(), " 调阅 ", t.case_id()), t.method(),
+                    "事由 " + t.purpose()});
+    }
+    case E::kCasesSearchedByInvestigator: {
+      const v1::CasesSearchedByInvestigator& s = e.cases_searched_by_investigator();
+      return Parts({absl::StrCat(s.investigator(), " 检索 ", s.criteria()),
+                    absl::StrCat("命中 ", s.case_ids_size(), " 件"), "事由 " + s.purpose()});
+    }
     case E::BODY_NOT_SET:
       break;
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/digest.h"
+#include "common/timestamps.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace referral::deadlines {
@@ -33,9 +34,7 @@ constexpr std::array<KindRule, 7> kKinds = {{
      "pay the instalment", "按期履行分期款", -1, 0.9, true},
 }};
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
+google::protobuf::Timestamp Ts(absl::Time t) { return ProtoTime(t); }
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/timestamps.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/event_store.h"
@@ -20,13 +21,7 @@ constexpr int kMaxWorkingDays = 366;
 // village: three levels; a loop in a bad directory must still end).
 constexpr int kMaxDepth = 16;
 
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
+google::protobuf::Timestamp Ts(absl::Time t) { return ProtoTime(t); }
 
 // The event types the scheduler follows: everything DeadlineFold reads.
 const std::vector<std::string>& FeedTypes() {
