@@ -124,7 +124,7 @@ absl::Span<const Term<v1::PartyRole>> PartyRoles() {
 
 absl::Span<const Term<v1::Event::BodyCase>> EventKinds() {
   using E = v1::Event;
-  static constexpr std::array<Term<E::BodyCase>, 43> kTable = {{
+  static constexpr std::array<Term<E::BodyCase>, 46> kTable = {{
       {E::kCaseOpened, "CaseOpened", "case opened", "立案"},
       {E::kCaseNoteRecorded, "CaseNoteRecorded", "note recorded", "记录备注"},
       {E::kCaseNumberAssigned, "CaseNumberAssigned", "case number assigned",
@@ -185,6 +185,23 @@ absl::Span<const Term<v1::Event::BodyCase>> EventKinds() {
       {E::kLawyerCaseTaken, "LawyerCaseTaken", "case taken", "承办案件"},
       {E::kLawyerCaseReleased, "LawyerCaseReleased", "case released",
        "案件结束"},
+      {E::kPersonalDataAccessed, "PersonalDataAccessed", "personal data read",
+       "查阅个人信息"},
+      {E::kCaseTracedByInvestigator, "CaseTracedByInvestigator",
+       "traced by an investigator", "调查调阅"},
+      {E::kCasesSearchedByInvestigator, "CasesSearchedByInvestigator",
+       "searched by an investigator", "调查检索"},
+  }};
+  return kTable;
+}
+
+absl::Span<const Term<v1::AccessRole>> AccessRoles() {
+  static constexpr std::array<Term<v1::AccessRole>, 3> kTable = {{
+      {v1::ACCESS_ROLE_OWNER, "owner", "owning node", "承办机构"},
+      {v1::ACCESS_ROLE_WORKING_ADDRESSEE, "working_addressee",
+       "addressee working a referral", "正在办理的接收机构"},
+      {v1::ACCESS_ROLE_INVESTIGATOR, "investigator", "investigator",
+       "调查机关"},
   }};
   return kTable;
 }

@@ -43,6 +43,10 @@ absl::Span<const Term<v1::PartyRole>> PartyRoles();
 // without the package, e.g. "ReferralAccepted".
 absl::Span<const Term<v1::Event::BodyCase>> EventKinds();
 
+// Why a reader saw personal data in clear (event.proto): owner,
+// working_addressee, investigator.
+absl::Span<const Term<v1::AccessRole>> AccessRoles();
+
 // Meetings (mediation.proto): mediation (调解会) or joint conference (联席会商).
 absl::Span<const Term<v1::MeetingKind>> MeetingKinds();
 // scheduled / held / cancelled.

@@ -143,6 +143,10 @@ class ReferralClient {
   absl::StatusOr<v1::GetCaseResponse> GetCase(const v1::GetCaseRequest& r);
   absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& r);
   absl::StatusOr<v1::TraceCaseResponse> TraceCase(const v1::TraceCaseRequest& r);
+  absl::StatusOr<v1::SearchCasesResponse> SearchCases(const v1::SearchCasesRequest& r);
+  // Auditors only.
+  absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
+      const v1::ListAuditEventsRequest& r);
 
   // The referral lifecycle (each carries a request_id).
   absl::StatusOr<v1::SendReferralResponse> SendReferral(

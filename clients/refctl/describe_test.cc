@@ -33,6 +33,7 @@ TEST(Vocabulary, EveryReferralEnumHasLabels) {
   ExpectCovers(Priorities(), v1::Priority_descriptor());
   ExpectCovers(IntakeChannels(), v1::IntakeChannel_descriptor());
   ExpectCovers(PartyRoles(), v1::PartyRole_descriptor());
+  ExpectCovers(AccessRoles(), v1::AccessRole_descriptor());
 }
 
 TEST(Vocabulary, EveryEventBodyHasAKind) {
@@ -127,6 +128,40 @@ TEST(Summary, SaysWhatEachStepCarries) {
   unknown.set_type("referral.v1.SomethingNew");
   EXPECT_EQ(EventType(unknown), "SomethingNew");
   EXPECT_EQ(Summary(unknown), "");
+}
+
+TEST(Summary, AuditRecordsSayWhoReadWhatAndWhy) {
+  v1::Event read = At(0, 1);
+  auto* a = read.mutable_personal_data_accessed();
+  a->set_accessor("qinzhou.procuratorate");
+  a->set_role(v1::ACCESS_ROLE_INVESTIGATOR);
+  a->add_fields("contact");
+  a->add_fields("id_number");
+  a->set_method("TraceCase");
+  a->set_purpose("秦检民监〔2026〕17号");
+  EXPECT_EQ(Summary(read),
+            "qinzhou.procuratorate 查阅 contact、id_number · 调查机关 · TraceCase · "
+            "事由 秦检民监〔2026〕17号");
+  EXPECT_EQ(EventZh(read), "查阅个人信息");
+
+  v1::Event traced = At(0, 2);
+  auto* t = traced.mutable_case_traced_by_investigator();
+  t->set_investigator("qinzhou.supervision");
+  t->set_case_id("qinzhou.justice:2026-000001");
+  t->set_method("GetCase");
+  t->set_purpose("线索核查");
+  EXPECT_EQ(Summary(traced),
+            "qinzhou.supervision 调阅 qinzhou.justice:2026-000001 · GetCase · 事由 线索核查");
+
+  v1::Event searched = At(0, 3);
+  auto* s = searched.mutable_cases_searched_by_investigator();
+  s->set_investigator("qinzhou.procuratorate");
+  s->set_criteria("worker_id_number=620*************10");
+  s->add_case_ids("qinzhou.justice:2026-000001");
+  s->set_purpose("线索核查");
+  EXPECT_EQ(Summary(searched),
+            "qinzhou.procuratorate 检索 worker_id_number=620*************10 · 命中 1 件 · "
+            "事由 线索核查");
 }
 
 TEST(Timeline, GapsBetweenSteps) {

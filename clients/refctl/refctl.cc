@@ -4,6 +4,8 @@
 //   refctl log open|note|read|feed|tail|verify|checkpoint ...   the case log
 //   refctl directory nodes|route ...                            the directory
 //   refctl case open|show, cases, trace CASE                     cases
+//   refctl search [--worker|--id-number|--party|--state ...]     find cases
+//   refctl audit --case CASE | --accessor NODE                   audit (auditors)
 //   refctl refer CASE --to NODE --purpose ...                    referrals
 //   refctl receive|accept|reject|return|resubmit|redirect|start|hold|resume|
 //          complete|fail|cancel REFERRAL ...
@@ -38,6 +40,7 @@
 #include "clients/refctl/describe.h"
 #include "clients/refctl/legalaid_commands.h"
 #include "clients/refctl/mediation_commands.h"
+#include "clients/refctl/privacy_commands.h"
 #include "clients/refctl/proof_commands.h"
 #include "clients/refctl/referral_commands.h"
 #include "clients/refctl/table.h"
@@ -445,6 +448,7 @@ int Run(int argc, char** argv) {
   AddMediationCommands(app, g, action);
   AddContextCommands(app, g, action);
   AddProofCommands(app, g, action);
+  AddPrivacyCommands(app, g, action);
 
   try {
     app.parse(argc, argv);

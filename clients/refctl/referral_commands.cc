@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "clients/cpp/referral_client.h"
 #include "clients/refctl/context.h"
 #include "clients/refctl/deadline_commands.h"
@@ -136,6 +138,9 @@ std::string Parties(const google::protobuf::RepeatedPtrField<v1::Party>& parties
   for (const v1::Party& p : parties) {
     std::string line = absl::StrCat(Label(PartyRoles(), p.role()), "  ", p.name());
     if (p.head_count() > 0) absl::StrAppend(&line, "  (", p.head_count(), "人)");
+    // As the broker showed them: in clear, or masked for a reader without a need.
+    if (!p.contact().empty()) absl::StrAppend(&line, "  ", p.contact());
+    if (!p.id_number().empty()) absl::StrAppend(&line, "  身份证 ", p.id_number());
     lines.push_back(line);
   }
   return absl::StrJoin(lines, "\n");
@@ -368,7 +373,8 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
   open->add_option("--amount", f->amount, "amount claimed in yuan, e.g. 460000 or 1234.50");
   open->add_option("--workers", f->workers, "a group of N workers as claimant");
   open->add_option("--claimant", f->claimant,
-                   "name of the worker group (default \"N名农民工\")");
+                   "name of the worker group (default \"N名农民工\"), or one worker as "
+                   "\"NAME:CONTACT:ID_NUMBER\" (contact and ID number may be empty)");
   open->add_option("--respondent", f->respondents,
                    "ROLE=NAME, repeatable; roles: " + KeysOf(PartyRoles()))
       ->allow_extra_args(false);
@@ -399,14 +405,32 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
               req.set_amount_claimed_fen(*fen);
             }
             if (f->workers < 0) return Invalid("--workers must be at least 1");
+            // "NAME:CONTACT:ID_NUMBER" is one worker; a plain name, the group's.
+            const bool one_worker = absl::StrContains(f->claimant, ':');
             if (f->workers > 0) {
               v1::Party* p = req.add_parties();
               p->set_role(v1::PARTY_ROLE_WORKER_GROUP);
               p->set_head_count(f->workers);
-              p->set_name(f->claimant.empty() ? absl::StrCat(f->workers, "名农民工")
-                                              : f->claimant);
-            } else if (!f->claimant.empty()) {
-              return Invalid("--claimant names a worker group: give --workers N too");
+              p->set_name(f->claimant.empty() || one_worker
+                              ? absl::StrCat(f->workers, "名农民工")
+                              : f->claimant);
+            } else if (!f->claimant.empty() && !one_worker) {
+              return Invalid(
+                  "--claimant names a worker group: give --workers N too, or name one "
+                  "worker as \"NAME:CONTACT:ID_NUMBER\"");
+            }
+            if (one_worker) {
+              std::vector<std::string> parts = absl::StrSplit(f->claimant, ':');
+              if (parts.size() > 3 || parts[0].empty()) {
+                return Invalid(
+                    "--claimant \"NAME:CONTACT:ID_NUMBER\": a name, then a telephone or "
+                    "address, then the 18-character ID number (either may be empty)");
+              }
+              v1::Party* p = req.add_parties();
+              p->set_role(v1::PARTY_ROLE_WORKER);
+              p->set_name(parts[0]);
+              if (parts.size() > 1) p->set_contact(parts[1]);
+              if (parts.size() > 2) p->set_id_number(parts[2]);
             }
             for (const std::string& spec : f->respondents) {
               auto rn = ParseKeyValue(spec, "--respondent");
@@ -430,6 +454,8 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
   CLI::App* show = case_cmd->add_subcommand("show", "one case with its referrals");
   show->add_option("case", f->case_id, "case id, e.g. qinzhou.justice:2026-000001")
       ->required();
+  show->add_option("--purpose", f->purpose,
+                   "investigators: why you read the case (recorded for the auditors)");
   show->callback([&g, &action, f] {
     action = [&g, f] {
       return RunRead<v1::GetCaseResponse>(
@@ -437,6 +463,7 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
           [&](ReferralClient& c) {
             v1::GetCaseRequest req;
             req.set_case_id(f->case_id);
+            req.set_purpose(f->purpose);
             return c.GetCase(req);
           },
           [](const v1::GetCaseResponse& r) { PrintCase(r.case_()); });
@@ -475,6 +502,9 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
   trace->add_option("--svg", f->svg,
                     "also draw the case as a swimlane picture into this file (-o svg "
                     "prints it instead)");
+  trace->add_option("--purpose", f->purpose,
+                    "investigators: why you trace the case, e.g. a supervision file "
+                    "number (recorded for the auditors)");
   trace->callback([&g, &action, f] {
     action = [&g, f] {
       return RunRead<v1::TraceCaseResponse>(
@@ -482,6 +512,7 @@ void AddReferralCommands(CLI::App& app, Globals& g, Action& action) {
           [&](ReferralClient& c) -> absl::StatusOr<v1::TraceCaseResponse> {
             v1::TraceCaseRequest req;
             req.set_case_id(f->case_id);
+            req.set_purpose(f->purpose);
             absl::StatusOr<v1::TraceCaseResponse> r = c.TraceCase(req);
             if (r.ok() && !f->svg.empty()) {
               if (absl::Status s = WriteCaseSvg(g, f->case_id, r->events(), f->svg); !s.ok()) {

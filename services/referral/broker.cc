@@ -12,8 +12,10 @@
 #include "common/digest.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "common/timestamps.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/referral/policy.h"
+#include "services/referral/privacy.h"
 #include "storage/event_store.h"
 
 namespace referral::broker {
@@ -66,9 +68,21 @@ absl::Status CheckAttachments(
   return absl::OkStatus();
 }
 
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(
-      google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
+// A due time a command names must be a real time still to come: a past one
+// would breach, and escalate against the other side, before it could act.
+// Checked while deciding, after a retry has found its first answer.
+absl::Status CheckDueLater(const google::protobuf::Timestamp& ts,
+                           absl::string_view field, absl::Time now) {
+  // google.protobuf.Timestamp's own range: 0001-01-01 to 9999-12-31.
+  const bool valid = ts.seconds() >= -62135596800 && ts.seconds() <= 253402300799 &&
+                     ts.nanos() >= 0 && ts.nanos() < 1000000000;
+  if (valid && TimeOf(ts) > now) {
+    return absl::OkStatus();
+  }
+  return Invalid(field,
+                 absl::StrCat(field, " must be a time still to come, e.g. "
+                                     "2026-12-01T17:00:00+08:00 or +3d in refctl"),
+                 "期限须为将来的时间");
 }
 
 // Why a step clears the referral's open deadline; nullptr for steps that
@@ -111,7 +125,9 @@ Broker::Broker(CaseLogPort* log, DirectoryPort* directory, BrokerOptions options
       directory_(directory),
       options_(std::move(options)),
       calendar_(options_.calendar != nullptr ? options_.calendar : &default_calendar_),
-      commands_(log) {}
+      commands_(log),
+      search_(log, options_.search_key.empty() ? SearchIndex::RandomKey()
+                                               : options_.search_key) {}
 
 v1::Event Broker::AcceptanceDeadline(absl::string_view referral_id,
                                      absl::string_view suffix,
@@ -250,6 +266,10 @@ absl::StatusOr<v1::Case> Broker::OpenCase(absl::string_view caller,
                                   "for a worker group)"),
                      "当事人需要角色和名称（工人群体需要人数）");
     }
+    if (!p.id_number().empty()) {
+      RETURN_IF_ERROR(
+          ValidateIdNumber(p.id_number(), absl::StrCat("parties[", i, "].id_number")));
+    }
   }
   RETURN_IF_ERROR(CheckNode(caller, "caller"));
 
@@ -313,54 +333,8 @@ absl::StatusOr<v1::Case> Broker::OpenCase(absl::string_view caller,
   return p.state();
 }
 
-absl::StatusOr<v1::Case> Broker::GetCase(absl::string_view caller,
-                                         absl::string_view case_id) {
-  RETURN_IF_ERROR(storage::ValidateCaseId(case_id, "case_id"));
-  ASSIGN_OR_RETURN(CaseProjection p, ReadProjection(case_id));
-  RETURN_IF_ERROR(RequireParty(caller, p));
-  return p.state();
-}
-
-absl::StatusOr<std::vector<v1::Event>> Broker::TraceCase(
-    absl::string_view caller, absl::string_view case_id) {
-  RETURN_IF_ERROR(storage::ValidateCaseId(case_id, "case_id"));
-  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
-  CaseProjection p = CaseProjection::Fold(events);
-  if (!p.opened()) return MakeError(ErrorReason::kCaseNotFound,
-                                    absl::StrCat("case ", case_id, " was never opened"),
-                                    "案件不存在");
-  RETURN_IF_ERROR(RequireParty(caller, p));
-  return events;
-}
-
-absl::StatusOr<std::vector<v1::Case>> Broker::ListCases(absl::string_view caller,
-                                                        int page_size) {
-  if (page_size <= 0) page_size = 50;
-  // Positions of the events that make the caller a party, newest last.
-  std::map<uint64_t, std::string> by_position;
-  for (const char* type : {"referral.v1.CaseOpened", "referral.v1.ReferralRequested"}) {
-    v1::ReadAllRequest req;
-    req.mutable_filter()->set_node(std::string(caller));
-    req.mutable_filter()->set_event_type(type);
-    req.set_page_size(kFeedPage);
-    for (;;) {
-      ASSIGN_OR_RETURN(v1::ReadAllResponse page, log_->ReadAll(req));
-      for (const auto& e : page.events()) by_position[e.global_position()] = e.subject();
-      if (page.events_size() < kFeedPage) break;
-      req.set_from_position(page.next_position());
-    }
-  }
-  std::vector<v1::Case> out;
-  std::set<std::string> seen;
-  for (auto it = by_position.rbegin();
-       it != by_position.rend() && static_cast<int>(out.size()) < page_size; ++it) {
-    if (!seen.insert(it->second).second) continue;
-    absl::StatusOr<CaseProjection> p = ReadProjection(it->second);
-    if (!p.ok()) return p.status();
-    if (p->IsParty(caller)) out.push_back(p->state());
-  }
-  return out;
-}
+// GetCase, TraceCase, ListCases, SearchCases and ListAuditEvents: the reads
+// that decide who sees personal data, and audit them, are in broker_reads.cc.
 
 // ------------------------------------------------------------------ Referrals
 
@@ -384,6 +358,10 @@ absl::StatusOr<v1::Referral> Broker::SendReferral(
               [&](const CaseProjection& c, const deadlines::DeadlineFold&)
                   -> absl::StatusOr<std::vector<v1::Event>> {
                 RETURN_IF_ERROR(RequireParty(caller, c));
+                if (request.has_due_time()) {
+                  RETURN_IF_ERROR(
+                      CheckDueLater(request.due_time(), "due_time", options_.clock()));
+                }
                 v1::Event e = WithBody({request.to_node()});
                 v1::ReferralRequested* r = e.mutable_referral_requested();
                 r->set_referral_id(c.NextReferralId());
@@ -517,7 +495,10 @@ REFERRAL_SIMPLE_STEP(Return, ReturnReferralRequest, Action::kReturn, {
   auto* b = e.mutable_referral_returned();
   b->set_referral_id(r.referral_id());
   *b->mutable_missing_items() = req.missing_items();
-  if (req.has_resubmit_by()) *b->mutable_resubmit_by() = req.resubmit_by();
+  if (req.has_resubmit_by()) {
+    RETURN_IF_ERROR(CheckDueLater(req.resubmit_by(), "resubmit_by", options_.clock()));
+    *b->mutable_resubmit_by() = req.resubmit_by();
+  }
   b->set_note(req.note());
 })
 REFERRAL_SIMPLE_STEP(Hold, HoldReferralRequest, Action::kHold, {
@@ -587,7 +568,11 @@ absl::StatusOr<StepResult> Broker::Redirect(absl::string_view caller,
                 q->set_purpose(r.purpose());
                 q->set_matter(r.matter());
                 q->set_priority(r.priority());
-                if (r.has_due_time()) *q->mutable_due_time() = r.due_time();
+                // A due time that has passed is not inherited: the new
+                // addressee gets the calendar's time instead.
+                if (r.has_due_time() && TimeOf(r.due_time()) > options_.clock()) {
+                  *q->mutable_due_time() = r.due_time();
+                }
                 *q->mutable_attachments() = r.attachments();
                 q->set_parent_referral_id(r.referral_id());
                 next.add_involved_nodes(req.to_node());

@@ -23,6 +23,17 @@
 // cancel as cancelled; a redirect's child gets its own. The deadlines
 // service fires them.
 //
+// Reads and personal data. Who may read a case is the policy table's
+// (policy.h): its parties, and the investigators of the access list
+// (access.h) when they say why. What a reader sees is the privacy table's
+// (privacy.h): personal data in clear only for the owner, an addressee
+// working the case and investigators; masked for other parties and in every
+// list. Each investigator's read and each read that returns personal data in
+// clear is appended to "audit:<case_id>" (never the case stream: the
+// parties must not learn of an investigation) before the answer is given;
+// when that append fails the read fails too. SearchCases answers from a
+// SearchIndex (search_index.h) it refreshes before each search.
+//
 // Thread safety: all methods may be called concurrently.
 
 #ifndef REFERRAL_SERVICES_REFERRAL_BROKER_H_
@@ -40,9 +51,11 @@
 #include "referral/v1/referral_service.pb.h"
 #include "services/deadlines/calendar.h"
 #include "services/deadlines/deadlines.h"
+#include "services/referral/access.h"
 #include "services/referral/case_commands.h"
 #include "services/referral/case_projection.h"
 #include "services/referral/ports.h"
+#include "services/referral/search_index.h"
 #include "services/referral/state_machine.h"
 
 namespace referral::broker {
@@ -56,6 +69,11 @@ struct BrokerOptions {
   // The working-day calendar deadlines are computed on; not owned.
   // nullptr = a default Calendar owned by the broker.
   const deadlines::Calendar* calendar = nullptr;
+  // Investigators and auditors (config/access.toml); default: nobody.
+  AccessList access;
+  // The search index's key for ID-number digests, 32 bytes or more
+  // (SearchIndex::ReadKeyFile); empty = a random key for this process.
+  std::string search_key;
 };
 
 // What a step produced: the referral after it, and for a redirect the child.
@@ -73,13 +91,35 @@ class Broker {
   // the caller's own counter.
   absl::StatusOr<v1::Case> OpenCase(absl::string_view caller,
                                     const v1::OpenCaseRequest& request);
+  // One case, or its events in order; personal data as the privacy table
+  // says, the read audited as the class comment says. Errors: CASE_NOT_FOUND;
+  // NOT_A_PARTY; INVALID_FIELD (purpose) for an investigator without one on
+  // a case it is not party to; the audit append's error.
+  absl::StatusOr<v1::Case> GetCase(absl::string_view caller,
+                                   const v1::GetCaseRequest& request);
+  absl::StatusOr<std::vector<v1::Event>> TraceCase(
+      absl::string_view caller, const v1::TraceCaseRequest& request);
+  // As a party (no purpose).
   absl::StatusOr<v1::Case> GetCase(absl::string_view caller,
                                    absl::string_view case_id);
-  // Newest first.
-  absl::StatusOr<std::vector<v1::Case>> ListCases(absl::string_view caller,
-                                                  int page_size);
   absl::StatusOr<std::vector<v1::Event>> TraceCase(absl::string_view caller,
                                                    absl::string_view case_id);
+  // Newest first; personal data masked.
+  absl::StatusOr<std::vector<v1::Case>> ListCases(absl::string_view caller,
+                                                  int page_size);
+  // Cases by the request's criteria (referral_service.proto), masked, after
+  // refreshing the index. An investigator with a purpose searches every
+  // case and the search is audited in "audit-search:<investigator>".
+  // Errors: INVALID_FIELD for a malformed criterion or page token.
+  absl::StatusOr<v1::SearchCasesResponse> SearchCases(
+      absl::string_view caller, const v1::SearchCasesRequest& request);
+  // The audit events of a case or of an accessor; auditors only.
+  absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
+      absl::string_view caller, const v1::ListAuditEventsRequest& request);
+  // Brings the search index up to the log's head (at start; searches do it
+  // themselves).
+  absl::Status RefreshSearchIndex() { return search_.Refresh(); }
+  const SearchIndex& search_index() const { return search_; }
 
   absl::StatusOr<v1::Referral> SendReferral(
       absl::string_view caller, const v1::SendReferralRequest& request);
@@ -168,12 +208,24 @@ class Broker {
   absl::StatusOr<CaseProjection> ReadProjection(absl::string_view case_id);
   absl::Status CheckNode(absl::string_view node, absl::string_view field);
 
+  // A read of one case by `method` (GetCase, TraceCase): authorises it,
+  // appends its audit events and says whether the reader sees personal data
+  // in clear. `fields`: the personal data fields the answer holds.
+  absl::StatusOr<bool> AdmitRead(absl::string_view caller, absl::string_view method,
+                                 const CaseProjection& c, absl::string_view purpose,
+                                 const std::vector<std::string>& fields);
+  // Appends audit events to `stream` ("audit:<case>", "audit-search:<node>"),
+  // each with `accessor` as source and involved node.
+  absl::Status AppendAudit(const std::string& stream, absl::string_view accessor,
+                           std::vector<v1::Event> events);
+
   CaseLogPort* log_;
   DirectoryPort* directory_;
   BrokerOptions options_;
   deadlines::Calendar default_calendar_;
   const deadlines::Calendar* calendar_;
   CaseCommands commands_;
+  SearchIndex search_;
 };
 
 }  // namespace referral::broker

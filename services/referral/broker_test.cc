@@ -292,6 +292,21 @@ TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {
   EXPECT_THAT(broker_->Backlog(kLabor, kJustice), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+TEST_F(BrokerTest, ARequestIdUsedOnAnotherCaseIsRefusedAsReusedNotRetriedForever) {
+  std::string first = OpenCase();
+  std::string second = OpenCase();
+  v1::SendReferralRequest r = SendRequest(first);
+  r.set_request_id("same-id");
+  ASSERT_THAT(broker_->SendReferral(kJustice, r), IsOk());
+  r.set_case_id(second);
+  absl::StatusOr<v1::Referral> again = broker_->SendReferral(kJustice, r);
+  EXPECT_THAT(again, HasReason("REQUEST_ID_REUSED"));
+  EXPECT_NE(std::string(again.status().message()).find(first), std::string::npos)
+      << again.status();
+  ASSERT_OK_AND_ASSIGN(v1::Case c, broker_->GetCase(kJustice, second));
+  EXPECT_EQ(c.referrals_size(), 0);
+}
+
 TEST_F(BrokerTest, EscalationsAndMeetingInvitationsReachTheInboxButTimersBeingSetDoNot) {
   std::string case_id = OpenCase();
   // What the deadlines and mediation services append, involving the union.
@@ -478,6 +493,51 @@ TEST_F(BrokerDeadlineTest, ARedirectedChildGetsItsOwnAcceptanceDeadline) {
   EXPECT_EQ(fold.Find(child)->set().responsible_node(), kArbitration);
 }
 
+TEST_F(BrokerDeadlineTest, APastDueTimeIsRefusedAndNothingIsWritten) {
+  std::string case_id = OpenCase();
+  const uint64_t before = log_.ReadCase(case_id).value().size();
+  v1::SendReferralRequest req = SendRequest(case_id);
+  *req.mutable_due_time() = Ts(now_ - absl::Minutes(1));
+  absl::StatusOr<v1::Referral> sent = broker_->SendReferral(kJustice, req);
+  EXPECT_THAT(sent, HasReason("INVALID_FIELD"));
+  EXPECT_EQ(ViewError(sent.status()).field, "due_time");
+  EXPECT_EQ(log_.ReadCase(case_id).value().size(), before);
+  // A retry of a send that was in time keeps its answer after the due time.
+  *req.mutable_due_time() = Ts(now_ + absl::Minutes(1));
+  req.set_request_id("in-time");
+  ASSERT_OK_AND_ASSIGN(v1::Referral first, broker_->SendReferral(kJustice, req));
+  now_ += absl::Minutes(5);
+  ASSERT_OK_AND_ASSIGN(v1::Referral again, broker_->SendReferral(kJustice, req));
+  EXPECT_EQ(again.referral_id(), first.referral_id());
+}
+
+TEST_F(BrokerDeadlineTest, APastResubmissionTimeIsRefused) {
+  std::string case_id = OpenCase();
+  std::string id = Send(case_id);
+  ASSERT_THAT(Take(Action::kReceive, kLabor, id), IsOk());
+  v1::ReturnReferralRequest req;
+  req.set_request_id("return-late");
+  req.set_referral_id(id);
+  req.add_missing_items("考勤记录");
+  *req.mutable_resubmit_by() = Ts(now_ - absl::Hours(1));
+  absl::StatusOr<v1::Referral> r = broker_->Return(kLabor, req);
+  EXPECT_THAT(r, HasReason("INVALID_FIELD"));
+  EXPECT_EQ(ViewError(r.status()).field, "resubmit_by");
+}
+
+TEST_F(BrokerDeadlineTest, ARedirectAfterTheDueTimeGivesTheChildTheCalendarsTime) {
+  std::string case_id = OpenCase();
+  v1::SendReferralRequest req = SendRequest(case_id);
+  *req.mutable_due_time() = Ts(now_ + absl::Hours(1));
+  ASSERT_OK_AND_ASSIGN(v1::Referral sent, broker_->SendReferral(kJustice, req));
+  now_ += absl::Hours(3);
+  ASSERT_THAT(Take(Action::kRedirect, kLabor, sent.referral_id()), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Referral parent, broker_->GetReferral(kJustice, sent.referral_id()));
+  const v1::Deadline* d = Deadlines(case_id).Find(parent.child_referral_id() + "/accept");
+  ASSERT_NE(d, nullptr);
+  EXPECT_GT(TimeOf(d->set().due_time()), now_);
+}
+
 // Every ReferralService method refuses a node that is not party to the case,
 // walking the policy table: a method added without a refusal here fails.
 TEST_F(BrokerTest, EveryMethodRefusesTheWrongNode) {
@@ -506,6 +566,19 @@ TEST_F(BrokerTest, EveryMethodRefusesTheWrongNode) {
       {"FailReferral", step(Action::kFail)},
       {"CancelReferral", step(Action::kCancel)},
       {"GetBacklog", [&](const std::string& who) { return broker_->Backlog(who, kLabor).status(); }},
+      // A search refuses by leaving out what the caller may not see, even
+      // with a purpose (only investigators have one that counts).
+      {"SearchCases", [&](const std::string& who) -> absl::Status {
+         v1::SearchCasesRequest q;
+         q.set_purpose("curiosity");
+         auto found = broker_->SearchCases(who, q);
+         if (!found.ok()) return found.status();
+         return found->cases_size() == 0 ? absl::PermissionDeniedError("left out")
+                                         : absl::OkStatus(); }},
+      {"ListAuditEvents", [&](const std::string& who) {
+         v1::ListAuditEventsRequest q;
+         q.set_case_id(case_id);
+         return broker_->ListAuditEvents(who, q).status(); }},
   };
   for (const Rule& rule : Policy()) {
     if (rule.requirement == Requirement::kSelf && rule.method != "GetBacklog") {

@@ -87,8 +87,22 @@ absl::StatusOr<std::vector<v1::Event>> CaseCommands::Execute(
       for (const auto& n : involved) e->add_involved_nodes(n);
     }
     absl::StatusOr<v1::AppendResponse> appended = log_->Append(append);
-    if (!appended.ok() && !IsConflict(appended.status())) {
-      return appended.status();
+    if (!appended.ok()) {
+      ErrorView v = ViewError(appended.status());
+      if (v.reason == "EVENT_ID_REUSED" && v.metadata["case_id"] != stream_id) {
+        // Event ids are unique across the whole log: this caller already
+        // used the request id for a command on another stream.
+        return MakeError(
+            ErrorReason::kRequestIdReused,
+            absl::StrCat("request_id \"", request_id,
+                         "\" was already used for a command on ",
+                         v.metadata["case_id"],
+                         ": use a new request_id for a new command"),
+            "请求编号已被其他请求使用，请为新请求使用新编号",
+            {.metadata = {{"case_id", v.metadata["case_id"]}},
+             .field = "request_id"});
+      }
+      if (!IsConflict(appended.status())) return appended.status();
     }
     // Appended, or someone else moved first: either way the next read
     // finds this command's events or decides afresh.

@@ -25,6 +25,13 @@ ABSL_FLAG(std::string, calendar, "",
           "working-day calendar for referral deadlines (TOML, e.g. "
           "config/calendar.toml); empty = Monday to Friday 08:30-17:30 "
           "Asia/Shanghai with no holidays");
+ABSL_FLAG(std::string, access, "",
+          "who may trace any case and who audits them (TOML, e.g. "
+          "config/access.toml); empty = no investigators and no auditors");
+ABSL_FLAG(std::string, search_key, "",
+          "file of 32+ random bytes keying the search index's ID-number "
+          "digests (e.g. var/secrets/search.key); empty = a random key for "
+          "this process");
 ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signs every node");
 ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
@@ -77,6 +84,27 @@ int main(int argc, char** argv) {
   referral::broker::RemoteDirectory directory(directory_channel);
   referral::broker::BrokerOptions broker_options;
   if (calendar) broker_options.calendar = &*calendar;
+  if (!absl::GetFlag(FLAGS_access).empty()) {
+    auto access = referral::broker::AccessList::FromFile(absl::GetFlag(FLAGS_access));
+    if (!access.ok()) {
+      LOG_ERROR("{}", std::string(access.status().message()));
+      return EXIT_FAILURE;
+    }
+    broker_options.access = std::move(*access);
+  }
+  if (!absl::GetFlag(FLAGS_search_key).empty()) {
+    auto key = referral::broker::SearchIndex::ReadKeyFile(absl::GetFlag(FLAGS_search_key));
+    if (!key.ok()) {
+      LOG_ERROR("{}", std::string(key.status().message()));
+      return EXIT_FAILURE;
+    }
+    broker_options.search_key = std::move(*key);
+  }
+  LOG_INFO("{} investigators, {} auditors; search key {}",
+           broker_options.access.investigators().size(),
+           broker_options.access.auditors().size(),
+           broker_options.search_key.empty() ? "random for this process"
+                                             : absl::GetFlag(FLAGS_search_key));
   referral::broker::Broker broker(&log, &directory, broker_options);
   referral::broker::ReferralGrpcService service(&broker, caselog_channel);
 
@@ -94,6 +122,20 @@ int main(int argc, char** argv) {
   LOG_INFO("serving on {} ({}); caselog {}, directory {}", (*host)->address(),
            tls ? "mTLS" : "PLAINTEXT, node from metadata",
            absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory));
+
+  {
+    // The search index lives in memory: build it now, while serving, rather
+    // than on the first search. A case log not up yet only delays it to that search.
+    const absl::Time start = absl::Now();
+    absl::Status built = broker.RefreshSearchIndex();
+    if (built.ok()) {
+      LOG_INFO("search index: {} cases in {} ms", broker.search_index().size(),
+               absl::ToInt64Milliseconds(absl::Now() - start));
+    } else {
+      LOG_WARN("search index not built yet ({}); the first search builds it",
+               std::string(built.message()));
+    }
+  }
 
   int sig = referral::WaitForTerminationSignal();
   LOG_INFO("signal {}: shutting down", sig);

@@ -9,11 +9,13 @@ namespace referral::broker {
 namespace {
 
 using Q = Requirement;
-constexpr std::array<Rule, 22> kPolicy = {{
+constexpr std::array<Rule, 24> kPolicy = {{
     {"OpenCase", Q::kSelf},
-    {"GetCase", Q::kCaseParty},
+    {"GetCase", Q::kInvestigatorOrParty},
     {"ListCases", Q::kSelf},
-    {"TraceCase", Q::kCaseParty},
+    {"TraceCase", Q::kInvestigatorOrParty},
+    {"SearchCases", Q::kInvestigatorOrParty},
+    {"ListAuditEvents", Q::kAuditor},
     {"SendReferral", Q::kCaseParty},
     {"ReceiveReferral", Q::kReferralRole},
     {"AcceptReferral", Q::kReferralRole},
@@ -57,6 +59,54 @@ absl::Status RequireParty(absl::string_view caller, const CaseProjection& c) {
                    "from or to may see or act on it"),
       "本机构不是该案件的当事方，无权查看或办理",
       {.metadata = {{"case_id", c.state().case_id()}}});
+}
+
+absl::StatusOr<ReadAs> AuthorizeCaseRead(absl::string_view caller,
+                                         const CaseProjection& c,
+                                         absl::string_view purpose,
+                                         const AccessList& access) {
+  const bool investigator = access.IsInvestigator(caller);
+  if (investigator && !purpose.empty()) return ReadAs::kInvestigator;
+  if (c.IsParty(caller)) return ReadAs::kParty;
+  if (investigator) {
+    return MakeError(
+        ErrorReason::kInvalidField,
+        absl::StrCat(caller, " is not party to case ", c.state().case_id(),
+                     ": as an investigator, say why you read it in `purpose` (e.g. "
+                     "a supervision file number, no personal data); the read is "
+                     "recorded for the auditors"),
+        "调阅非本机构案件须填写调阅事由（如监督案号），调阅将被记录",
+        {.metadata = {{"case_id", c.state().case_id()}}, .field = "purpose"});
+  }
+  return MakeError(
+      ErrorReason::kNotAParty,
+      absl::StrCat("node ", caller, " is not party to case ", c.state().case_id(),
+                   ": only its owner, the nodes its referrals were sent from or to, "
+                   "the nodes invited to it or escalated to, and the investigators "
+                   "named in the broker's access configuration may read it"),
+      "本机构不是该案件的当事方，无权查看",
+      {.metadata = {{"case_id", c.state().case_id()}}});
+}
+
+ReadAs SearchScope(absl::string_view caller, absl::string_view purpose,
+                   const AccessList& access) {
+  return access.IsInvestigator(caller) && !purpose.empty() ? ReadAs::kInvestigator
+                                                          : ReadAs::kParty;
+}
+
+absl::Status RequireAuditor(absl::string_view caller, const AccessList& access) {
+  if (access.IsAuditor(caller)) return absl::OkStatus();
+  std::string who;
+  for (const std::string& a : access.auditors()) {
+    absl::StrAppend(&who, who.empty() ? "" : ", ", a);
+  }
+  return MakeError(
+      ErrorReason::kNotAllowedForRole,
+      absl::StrCat("only the auditors named in the broker's access configuration (",
+                   who.empty() ? "none are configured" : who,
+                   ") may read audit events; ", caller, " is not one"),
+      "只有访问权限配置中的审计机关可以查看调阅记录",
+      {.metadata = {{"auditors", who}}});
 }
 
 absl::Status RequireRole(absl::string_view caller, const v1::Referral& r,

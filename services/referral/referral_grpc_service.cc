@@ -78,7 +78,7 @@ grpc::Status ReferralGrpcService::GetCase(grpc::ServerContext* context,
                                           v1::GetCaseResponse* response) {
   return Handle(
       context,
-      [&](const std::string& node) { return broker_->GetCase(node, request->case_id()); },
+      [&](const std::string& node) { return broker_->GetCase(node, *request); },
       [&](v1::Case& c) { response->mutable_case_()->Swap(&c); });
 }
 
@@ -98,10 +98,27 @@ grpc::Status ReferralGrpcService::TraceCase(grpc::ServerContext* context,
                                             v1::TraceCaseResponse* response) {
   return Handle(
       context,
-      [&](const std::string& node) { return broker_->TraceCase(node, request->case_id()); },
+      [&](const std::string& node) { return broker_->TraceCase(node, *request); },
       [&](std::vector<v1::Event>& events) {
         for (auto& e : events) response->add_events()->Swap(&e);
       });
+}
+
+grpc::Status ReferralGrpcService::SearchCases(grpc::ServerContext* context,
+                                              const v1::SearchCasesRequest* request,
+                                              v1::SearchCasesResponse* response) {
+  return Handle(
+      context, [&](const std::string& node) { return broker_->SearchCases(node, *request); },
+      [&](v1::SearchCasesResponse& r) { response->Swap(&r); });
+}
+
+grpc::Status ReferralGrpcService::ListAuditEvents(grpc::ServerContext* context,
+                                                  const v1::ListAuditEventsRequest* request,
+                                                  v1::ListAuditEventsResponse* response) {
+  return Handle(
+      context,
+      [&](const std::string& node) { return broker_->ListAuditEvents(node, *request); },
+      [&](v1::ListAuditEventsResponse& r) { response->Swap(&r); });
 }
 
 grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext* context,

@@ -31,6 +31,8 @@ class ReferralGrpcService final : public v1::ReferralService::Service {
   REFERRAL_DECLARE(GetCase)
   REFERRAL_DECLARE(ListCases)
   REFERRAL_DECLARE(TraceCase)
+  REFERRAL_DECLARE(SearchCases)
+  REFERRAL_DECLARE(ListAuditEvents)
   REFERRAL_DECLARE(SendReferral)
   REFERRAL_DECLARE(ReceiveReferral)
   REFERRAL_DECLARE(AcceptReferral)

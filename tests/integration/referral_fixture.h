@@ -29,8 +29,12 @@ namespace referral::testing {
 class ReferralSystem {
  public:
   // With `pki_dir`, every service speaks mTLS with the certificates there.
-  explicit ReferralSystem(std::optional<std::string> pki_dir = std::nullopt)
-      : dir_(FreshDir("referral_system")), pki_(std::move(pki_dir)) {
+  // `options` configure the broker (investigators, auditors, search key).
+  explicit ReferralSystem(std::optional<std::string> pki_dir = std::nullopt,
+                          broker::BrokerOptions options = {})
+      : dir_(FreshDir("referral_system")),
+        pki_(std::move(pki_dir)),
+        broker_options_(std::move(options)) {
     auto d = directory::Directory::LoadFile(QINZHOU_TOML);
     EXPECT_TRUE(d.ok()) << d.status();
     directory_ = std::make_unique<directory::Directory>(std::move(*d));
@@ -78,7 +82,8 @@ class ReferralSystem {
     remote_log_ = std::make_unique<broker::RemoteCaseLog>(caselog_client_.get());
     remote_directory_ = std::make_unique<broker::RemoteDirectory>(
         grpc::CreateChannel(directory_host_->address(), *creds));
-    broker_ = std::make_unique<broker::Broker>(remote_log_.get(), remote_directory_.get());
+    broker_ = std::make_unique<broker::Broker>(remote_log_.get(), remote_directory_.get(),
+                                               broker_options_);
     referral_service_ =
         std::make_unique<broker::ReferralGrpcService>(broker_.get(), caselog_channel_);
     referral_host_ = Host(referral_service_.get(), "referral", referral_port_);
@@ -126,6 +131,7 @@ class ReferralSystem {
 
   std::filesystem::path dir_;
   std::optional<std::string> pki_;
+  broker::BrokerOptions broker_options_;
   std::unique_ptr<directory::Directory> directory_;
   caselog::CaseLog caselog_core_;
   caselog::CaseLogGrpcService caselog_service_{&caselog_core_};
