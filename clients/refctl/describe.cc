@@ -241,6 +241,11 @@ std::string Summary(const v1::Event& e) {
     }
     case E::kMeetingOverlapWarned: {
       const v1::MeetingOverlapWarned& w = e.meeting_overlap_warned();
+      // A clash with a meeting of another case is recorded without it.
+      if (w.conflict().other_meeting_id().empty()) {
+        return absl::StrCat(ShortReferralId(w.meeting_id()), " ", w.conflict().node(),
+                            " 时间冲突: 另一案件中的会议");
+      }
       return Parts({absl::StrCat(ShortReferralId(w.meeting_id()), " ", w.conflict().node(),
                                  " 时间冲突: ", w.conflict().other_meeting_id()),
                     SlotOf(w.conflict().other_slot())});

@@ -195,9 +195,13 @@ void PrintMeeting(const v1::Meeting& m) {
 void WarnConflicts(const Globals& g,
                    const google::protobuf::RepeatedPtrField<v1::MeetingConflict>& list) {
   for (const v1::MeetingConflict& c : list) {
-    std::string line = absl::StrCat("warning: 时间冲突 ", c.node(),
-                                    " has another meeting then: ", c.other_meeting_id(),
-                                    "  ", SlotText(c.other_slot()));
+    // The other meeting is named only to a party of its case.
+    std::string line =
+        c.other_meeting_id().empty()
+            ? absl::StrCat("warning: 时间冲突 ", c.node(),
+                           " has another meeting then (in a case you are not party to)")
+            : absl::StrCat("warning: 时间冲突 ", c.node(), " has another meeting then: ",
+                           c.other_meeting_id(), "  ", SlotText(c.other_slot()));
     if (g.output == "json") {
       std::cerr << line << "\n";
     } else {

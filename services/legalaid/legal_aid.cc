@@ -9,6 +9,8 @@
 #include "common/digest.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "common/text_limits.h"
+#include "common/timestamps.h"
 #include "common/vocabulary.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/referral/policy.h"
@@ -20,11 +22,16 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 constexpr int kFeedPage = 1000;
-constexpr size_t kMaxText = 2000;
 constexpr size_t kMaxLawyerId = 32;
 
 google::protobuf::Timestamp Ts(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+bool ValidTimestamp(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
+         ts.nanos() < 1000000000;
 }
 
 absl::Status Invalid(absl::string_view field, std::string message, std::string zh) {
@@ -128,12 +135,6 @@ absl::Status CheckLawyerId(absl::string_view id, absl::string_view field) {
                               "\" must be 1-32 characters of A-Z, a-z, 0-9 or '-', "
                               "e.g. \"L-0012\""),
                  "律师编号应为 1-32 位字母、数字或 -");
-}
-
-absl::Status CheckText(absl::string_view field, absl::string_view text) {
-  if (text.size() <= kMaxText) return absl::OkStatus();
-  return Invalid(field, absl::StrCat(field, " is longer than ", kMaxText, " bytes"),
-                 "文字过长");
 }
 
 absl::Status RequireReason(absl::string_view reason, absl::string_view what,
@@ -602,16 +603,21 @@ absl::StatusOr<v1::AssignLawyerResponse> LegalAid::AssignLawyer(
         return out;
       });
   if (!a.ok()) {
-    if (!lawyer_id.empty() && IsReason(a.status(), "LEGAL_AID_STATE_CONFLICT")) {
+    if (IsReason(a.status(), "LEGAL_AID_STATE_CONFLICT")) {
       absl::StatusOr<std::vector<v1::Event>> now = log_->ReadCase(case_id);
       const ApplicationProjection current =
           now.ok() ? ApplicationProjection::Fold(*now) : ApplicationProjection();
       const v1::LegalAidApplication* after = current.Find(application_id);
       if (after != nullptr && after->state() == v1::LEGAL_AID_STATE_CLOSED) {
-        // Closed while the lawyer was taken: give the slot back.
+        // Closed while a lawyer was taken: give the slot back. Also when
+        // this request took no lawyer itself (lawyer_id empty): it may be
+        // the retry of one that took a lawyer after the close had found
+        // nothing to release, and stopped before the case step. A closed
+        // application holds no lawyer, so any open take of it is a leak.
         RETURN_IF_ERROR(ReleaseTake(caller, application_id, RosterRequestId(rid, "undo"),
                                     request));
-      } else if (after != nullptr && after->state() == v1::LEGAL_AID_STATE_ASSIGNED &&
+      } else if (!lawyer_id.empty() && after != nullptr &&
+                 after->state() == v1::LEGAL_AID_STATE_ASSIGNED &&
                  after->lawyer_id() == lawyer_id) {
         // Another assignment adopted this request's take and recorded it.
         a = *after;
@@ -762,10 +768,26 @@ absl::StatusOr<v1::EvaluateLawyerResponse> LegalAid::EvaluateLawyer(
   }
   RETURN_IF_ERROR(CheckText("evaluation.note", in.note()));
   RETURN_IF_ERROR(CheckText("evaluation.evaluator", in.evaluator()));
+  if (in.has_evaluate_time() && !ValidTimestamp(in.evaluate_time())) {
+    return Invalid("evaluation.evaluate_time",
+                   "evaluation.evaluate_time is not a valid time: when the evaluation "
+                   "took place, or leave it unset for now",
+                   "评估时间不正确");
+  }
   RETURN_IF_ERROR(RequireJustice(caller, "evaluate legal-aid lawyers").status());
   absl::StatusOr<RosterProjection> roster = ExecuteOnRoster(
       caller, request.request_id(), request, /*may_create=*/false,
       [&](const RosterProjection& r) -> absl::StatusOr<std::vector<v1::Event>> {
+        // Against the clock here, after a retry found its first answer: a
+        // retry is answered whatever the time.
+        const absl::Time now = options_.clock();
+        if (in.has_evaluate_time() && TimeOf(in.evaluate_time()) > now) {
+          return Invalid("evaluation.evaluate_time",
+                         "evaluation.evaluate_time is in the future: record an "
+                         "evaluation once it has taken place (leave evaluate_time "
+                         "unset for now)",
+                         "评估时间不能晚于当前时间");
+        }
         if (r.Find(request.lawyer_id()) == nullptr) {
           return LawyerNotFound(request.lawyer_id(), caller);
         }
@@ -776,7 +798,9 @@ absl::StatusOr<v1::EvaluateLawyerResponse> LegalAid::EvaluateLawyer(
         *ev = in;
         ev->set_passed(EvaluationPasses(in.kind(), in.score(), in.passed()));
         if (ev->evaluator().empty()) ev->set_evaluator(std::string(caller));
-        if (!ev->has_evaluate_time()) *ev->mutable_evaluate_time() = Ts(options_.clock());
+        if (!ev->has_evaluate_time()) *ev->mutable_evaluate_time() = Ts(now);
+        // The projection names the recorder from the event's source.
+        ev->clear_recorded_by();
         return std::vector<v1::Event>{std::move(e)};
       });
   if (!roster.ok()) {

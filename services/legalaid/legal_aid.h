@@ -38,7 +38,14 @@
 //    specialty, capacity >= 1; enrolling an enrolled id updates its entry.
 //    Evaluate: a kind, a score 0-100; `passed` is recorded as
 //    EvaluationPasses(): the evaluator's verdict and a score at the pass
-//    mark. A failed latest evaluation bars new assignments.
+//    mark. A failed latest evaluation bars new assignments. `evaluator` is
+//    kept as given (default: the caller); `evaluate_time` is when the
+//    evaluation took place: a past time is kept, a future one refused
+//    (INVALID_FIELD, checked against the service clock after the retry
+//    lookup), unset means now by the service clock. Who recorded it is the
+//    caller, the event's source, shown as latest_evaluation.recorded_by.
+//  - Free text (summary, names, reasons, notes) is at most kMaxTextBytes
+//    (common/text_limits.h).
 //
 // Deadlines (services/deadlines/deadlines.h, in the same append as the
 // step; the deadlines service fires them). Apply sets "<app>/review"
@@ -62,8 +69,10 @@
 // by any later assignment of the application, which adopts the open take.
 // Closing records the end in the case first, then releases the take, so
 // capacity is never freed while the case still shows the lawyer; an
-// assignment that finds its application closed meanwhile releases its own
-// take.
+// assignment that finds its application closed releases any open take of
+// the application (a take is keyed by application), also when it took no
+// lawyer itself: it may be the retry of a step that took one after the
+// close had found nothing to release, and stopped before the case step.
 //
 // Thread safety: all methods may be called concurrently.
 

@@ -54,13 +54,22 @@ absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
 const absl::Time kWednesday = At(2026, 3, 4, 10);
 
 // The case log, with a hook before each append: it may fail the append (a
-// crash before the write) or act first (another writer getting in).
+// crash before the write) or act first (another writer getting in); and one
+// before each read of a stream, which may fail it (a step that dies before
+// it reads on).
 class HookedLog final : public broker::CaseLogPort {
  public:
   explicit HookedLog(broker::CaseLogPort* inner) : inner_(inner) {}
+  // Once: cleared before it runs.
   std::function<absl::Status(const v1::AppendRequest&)> before_append;
+  // Every read until the test (or the hook itself) clears it.
+  std::function<absl::Status(absl::string_view stream)> before_read;
 
   absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
+    if (before_read) {
+      auto hook = before_read;  // a copy: the hook may clear itself
+      if (absl::Status s = hook(id); !s.ok()) return s;
+    }
     return inner_->ReadCase(id);
   }
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
@@ -511,6 +520,58 @@ TEST_F(LegalAidTest, OnlyTheLatestEvaluationCountsAndAPassNeedsThePassMark) {
   EXPECT_THAT(Assign(Approved()), HasReason("NO_ELIGIBLE_LAWYER"));
 }
 
+TEST_F(LegalAidTest, AnEvaluationIsNeverFutureDatedAndShowsTheNodeThatRecordedIt) {
+  Enrol("L-1", 5);
+  auto evaluate = [&](std::function<void(v1::EvaluateLawyerRequest&)> with) {
+    v1::EvaluateLawyerRequest r;
+    r.set_request_id(NextRequestId());
+    r.set_lawyer_id("L-1");
+    r.mutable_evaluation()->set_kind(v1::EVALUATION_KIND_HEARING_OBSERVATION);
+    r.mutable_evaluation()->set_score(85);
+    r.mutable_evaluation()->set_passed(true);
+    with(r);
+    return legal_aid_->EvaluateLawyer(kJustice, r);
+  };
+  // A future evaluation is refused, naming the field; nothing is written.
+  const uint64_t before = LastPosition();
+  absl::Status future = evaluate([](auto& r) {
+    *r.mutable_evaluation()->mutable_evaluate_time() = TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(kWednesday + absl::Hours(1)));
+  }).status();
+  EXPECT_THAT(future, HasReason("INVALID_FIELD"));
+  EXPECT_EQ(ViewError(future).field, "evaluation.evaluate_time");
+  EXPECT_THAT(evaluate([](auto& r) {
+                r.mutable_evaluation()->mutable_evaluate_time()->set_nanos(-1);
+              }),
+              HasReason("INVALID_FIELD"));
+  EXPECT_EQ(LastPosition(), before);
+
+  // A past one is when the hearing was attended; the evaluator is kept as
+  // given, and who recorded it is the caller, whatever the request says.
+  const absl::Time hearing = kWednesday - absl::Hours(24 * 6);
+  ASSERT_OK_AND_ASSIGN(v1::EvaluateLawyerResponse past, evaluate([&](auto& r) {
+                         *r.mutable_evaluation()->mutable_evaluate_time() =
+                             TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(hearing));
+                         r.mutable_evaluation()->set_evaluator("秦州区法律援助中心质量评估组");
+                         r.mutable_evaluation()->set_recorded_by(kLabor);
+                       }));
+  const v1::LawyerEvaluation& e = past.lawyer().latest_evaluation();
+  EXPECT_EQ(TimeOf(e.evaluate_time()), hearing);
+  EXPECT_EQ(e.evaluator(), "秦州区法律援助中心质量评估组");
+  EXPECT_EQ(e.recorded_by(), kJustice);
+  EXPECT_EQ(Roster()["L-1"].latest_evaluation().recorded_by(), kJustice);
+  const std::vector<v1::Event> roster = Events(RosterStream(kJustice));
+  ASSERT_TRUE(roster.back().has_lawyer_evaluated());
+  EXPECT_EQ(roster.back().source(), kJustice);
+  EXPECT_TRUE(roster.back().lawyer_evaluated().evaluation().recorded_by().empty())
+      << "the event carries no recorder from the request";
+
+  // Unset, it is now by the service clock.
+  ASSERT_OK_AND_ASSIGN(v1::EvaluateLawyerResponse now, evaluate([](auto&) {}));
+  EXPECT_EQ(TimeOf(now.lawyer().latest_evaluation().evaluate_time()), kWednesday);
+  EXPECT_EQ(now.lawyer().latest_evaluation().recorded_by(), kJustice);
+}
+
 TEST_F(LegalAidTest, ALawyerMustBeSkilledInTheMatterAndAFullLawyerPassesToTheNext) {
   Enrol("L-1", 1, {v1::MATTER_WAGE_ARREARS});
   Enrol("L-2", 2, {v1::MATTER_WAGE_ARREARS, v1::MATTER_WORK_INJURY});
@@ -670,6 +731,48 @@ TEST_F(LegalAidTest, AnApplicationClosedWhileItsLawyerWasTakenGivesTheSlotBack) 
   EXPECT_EQ(Get(app).state(), v1::LEGAL_AID_STATE_CLOSED);
   EXPECT_EQ(Roster()["L-1"].active_cases(), 0);
   EXPECT_EQ(Count(RosterStream(kJustice), v1::Event::kLawyerCaseTaken), 1);
+  EXPECT_EQ(Count(RosterStream(kJustice), v1::Event::kLawyerCaseReleased), 1);
+  ASSERT_OK_AND_ASSIGN(v1::AssignLawyerResponse r, Assign(Approved()));
+  EXPECT_EQ(r.application().lawyer_id(), "L-1") << "the slot is free again";
+}
+
+TEST_F(LegalAidTest, ARetryThatFindsTheApplicationClosedGivesBackATakeItMadeAfterTheClose) {
+  Enrol("L-1", 1);
+  const std::string app = Approved();
+  const v1::AssignLawyerRequest request = AssignRequest(app);
+  // The assignment read the application APPROVED. Just before its take
+  // lands, the application is closed (no take yet: the close releases
+  // nothing); then the take lands, and the step dies before the case step.
+  hooked_->before_append = [&](const v1::AppendRequest& r) -> absl::Status {
+    EXPECT_TRUE(absl::StartsWith(r.case_id(), "roster:"));
+    v1::CloseApplicationRequest close;
+    close.set_request_id("close-before-the-take");
+    close.set_application_id(app);
+    close.set_reason("申请人撤回");
+    EXPECT_THAT(legal_aid_->CloseApplication(kJustice, close), IsOk());
+    hooked_->before_read = [&](absl::string_view stream) -> absl::Status {
+      if (absl::StartsWith(stream, "roster:")) return absl::OkStatus();
+      hooked_->before_read = nullptr;
+      return absl::UnavailableError("the service died before the case step");
+    };
+    return absl::OkStatus();
+  };
+  EXPECT_THAT(legal_aid_->AssignLawyer(kJustice, request),
+              ::referral::testing::StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Get(app).state(), v1::LEGAL_AID_STATE_CLOSED);
+  EXPECT_EQ(Roster()["L-1"].active_cases(), 1) << "the take outlived the close";
+  EXPECT_EQ(Count(RosterStream(kJustice), v1::Event::kLawyerCaseReleased), 0);
+
+  // The retry finds the application closed and takes nothing (its lawyer
+  // is unknown to it), yet gives the slot back: the take is the
+  // application's.
+  EXPECT_THAT(legal_aid_->AssignLawyer(kJustice, request),
+              HasReason("LEGAL_AID_STATE_CONFLICT"));
+  EXPECT_EQ(Roster()["L-1"].active_cases(), 0);
+  EXPECT_EQ(Count(RosterStream(kJustice), v1::Event::kLawyerCaseReleased), 1);
+  // Once: another retry releases nothing more.
+  EXPECT_THAT(legal_aid_->AssignLawyer(kJustice, request),
+              HasReason("LEGAL_AID_STATE_CONFLICT"));
   EXPECT_EQ(Count(RosterStream(kJustice), v1::Event::kLawyerCaseReleased), 1);
   ASSERT_OK_AND_ASSIGN(v1::AssignLawyerResponse r, Assign(Approved()));
   EXPECT_EQ(r.application().lawyer_id(), "L-1") << "the slot is free again";

@@ -44,7 +44,10 @@ void RosterProjection::Apply(const v1::Event& e) {
     case B::kLawyerEvaluated: {
       auto it = lawyers_.find(e.lawyer_evaluated().lawyer_id());
       if (it == lawyers_.end()) return;
-      *it->second.mutable_latest_evaluation() = e.lawyer_evaluated().evaluation();
+      v1::LawyerEvaluation* latest = it->second.mutable_latest_evaluation();
+      *latest = e.lawyer_evaluated().evaluation();
+      // Who recorded it is the event's, whatever the evaluation says.
+      latest->set_recorded_by(e.source());
       it->second.set_barred(!e.lawyer_evaluated().evaluation().passed());
       return;
     }

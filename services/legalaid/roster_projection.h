@@ -1,7 +1,8 @@
 // RosterProjection folds a justice node's roster stream,
 // "roster:<justice_node>", into its lawyers: LawyerEnrolled adds or updates
 // an entry (its evaluation and open assignments stay), LawyerEvaluated sets
-// the latest evaluation and whether it bars new assignments, and
+// the latest evaluation (recorded_by = the event's source) and whether it
+// bars new assignments, and
 // LawyerCaseTaken / LawyerCaseReleased count open assignments against the
 // capacity. It is the only place that turns roster events into a lawyer's
 // state.

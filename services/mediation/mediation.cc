@@ -8,6 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "common/text_limits.h"
+#include "common/timestamps.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/referral/policy.h"
 #include "storage/event_store.h"
@@ -40,14 +42,6 @@ absl::Status CaseNotFound(absl::string_view case_id) {
                    {.metadata = {{"case_id", std::string(case_id)}}});
 }
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
-
 bool ValidTimestamp(const google::protobuf::Timestamp& ts) {
   return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
          ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
@@ -58,8 +52,9 @@ bool IsSet(const google::protobuf::Timestamp& ts) {
   return ts.seconds() != 0 || ts.nanos() != 0;
 }
 
-// A slot: start and end set and valid, end after start, and (unless it is
-// a proposal, where the place may stay as it was) a place.
+// A slot: start and end set and valid, end after start and at most
+// kMaxMeetingLength later, and (unless it is a proposal, where the place may
+// stay as it was) a place, of at most kMaxTextBytes.
 absl::Status CheckSlot(const v1::MeetingSlot& slot, absl::string_view field,
                        bool need_place) {
   const std::pair<const google::protobuf::Timestamp*, const char*> times[] = {
@@ -78,6 +73,14 @@ absl::Status CheckSlot(const v1::MeetingSlot& slot, absl::string_view field,
                                 ".start_time"),
                    "会议结束时间必须晚于开始时间");
   }
+  if (TimeOf(slot.end_time()) - TimeOf(slot.start_time()) > kMaxMeetingLength) {
+    return Invalid(absl::StrCat(field, ".end_time"),
+                   absl::StrCat(field, ".end_time is more than ",
+                                absl::FormatDuration(kMaxMeetingLength), " after ", field,
+                                ".start_time: a meeting lasts at most a day; convene "
+                                "one meeting per day"),
+                   "会议时长不能超过 24 小时，请按天分别召集");
+  }
   if (need_place && slot.place().empty()) {
     return Invalid(absl::StrCat(field, ".place"),
                    absl::StrCat(field,
@@ -85,7 +88,24 @@ absl::Status CheckSlot(const v1::MeetingSlot& slot, absl::string_view field,
                                 "\"秦州区司法局三楼调解室\""),
                    "请填写会议地点");
   }
-  return absl::OkStatus();
+  return CheckText(absl::StrCat(field, ".place"), slot.place());
+}
+
+// A list of at most `max` entries (`what`: "agenda items").
+absl::Status CheckCount(absl::string_view field, int size, int max, absl::string_view what,
+                        absl::string_view zh) {
+  if (size <= max) return absl::OkStatus();
+  return Invalid(field,
+                 absl::StrCat(field, " has ", size, " entries; give at most ", max, " ",
+                              what),
+                 std::string(zh));
+}
+
+// Whether `m` is a SCHEDULED meeting other than `except` that overlaps
+// `slot`.
+bool Clashes(const v1::Meeting& m, const v1::MeetingSlot& slot, absl::string_view except) {
+  return m.meeting_id() != except && m.state() == v1::MEETING_STATE_SCHEDULED &&
+         Overlaps(slot, m.slot());
 }
 
 bool SameSlot(const v1::MeetingSlot& a, const v1::MeetingSlot& b) {
@@ -160,20 +180,21 @@ absl::StatusOr<Mediation::Outcome> Mediation::Execute(
               -> absl::StatusOr<std::vector<v1::Event>> {
             CaseState state{broker::CaseProjection::Fold(history),
                             MeetingProjection::Fold(history),
-                            deadlines::DeadlineFold::Of(history)};
+                            deadlines::DeadlineFold::Of(history), options_.clock()};
             if (!state.c.opened()) return CaseNotFound(case_id);
-            return decide(state);
+            ASSIGN_OR_RETURN(std::vector<v1::Event> out, decide(state));
+            for (v1::Event& e : out) {
+              if (!e.has_time()) *e.mutable_time() = ProtoTime(state.now);
+            }
+            return out;
           },
           {.may_create = false, .max_attempts = options_.max_attempts}));
   Outcome out;
   out.meetings = MeetingProjection::Fold(events);
   // The command's own events end the list; its warnings are among them.
   const std::string prefix = broker::CommandPrefix(caller, request_id) + ".";
-  for (const v1::Event& e : events) {
-    if (e.has_meeting_overlap_warned() && absl::StartsWith(e.event_id(), prefix)) {
-      out.conflicts.push_back(e.meeting_overlap_warned().conflict());
-    }
-  }
+  ASSIGN_OR_RETURN(out.conflicts,
+                   ConflictsSeenBy(caller, case_id, events, prefix, out.meetings));
   return out;
 }
 
@@ -226,6 +247,8 @@ absl::Status Mediation::CheckInvitees(
                    "party (party with role and name)",
                    "请至少邀请一个参会方");
   }
+  RETURN_IF_ERROR(CheckCount("invitees", invitees.size(), kMaxInvitees, "invitees per meeting",
+                             absl::StrCat("每个会议的参会方不能超过 ", kMaxInvitees, " 个")));
   std::set<std::string> seen;
   for (int i = 0; i < invitees.size(); ++i) {
     const v1::Invitee& v = invitees[i];
@@ -245,7 +268,7 @@ absl::Status Mediation::CheckInvitees(
                                     "its own meeting: invite the other agencies"),
                        "召集机构无需邀请自己");
       }
-      RETURN_IF_ERROR(CheckNode(v.node(), absl::StrCat(field, ".node")));
+      RETURN_IF_ERROR(storage::ValidateNodeName(v.node(), absl::StrCat(field, ".node")));
     } else if (v.party().role() == v1::PARTY_ROLE_UNSPECIFIED ||
                v.party().name().empty()) {
       return Invalid(absl::StrCat(field, ".party"),
@@ -253,6 +276,10 @@ absl::Status Mediation::CheckInvitees(
                                   ".party needs a role and a name, e.g. "
                                   "general_contractor and the company's name"),
                      "外部当事人需要角色和名称");
+    } else {
+      RETURN_IF_ERROR(CheckText(absl::StrCat(field, ".party.name"), v.party().name()));
+      RETURN_IF_ERROR(
+          CheckText(absl::StrCat(field, ".party.contact"), v.party().contact()));
     }
     if (!seen.insert(InviteeName(v)).second) {
       return Invalid(field, absl::StrCat(field, " (", InviteeName(v),
@@ -263,8 +290,18 @@ absl::Status Mediation::CheckInvitees(
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<v1::Meeting>> Mediation::MeetingsOfNode(
-    absl::string_view node, absl::string_view skip_case) {
+absl::Status Mediation::CheckInvitedNodes(
+    const google::protobuf::RepeatedPtrField<v1::Invitee>& invitees) {
+  for (int i = 0; i < invitees.size(); ++i) {
+    if (invitees[i].node().empty()) continue;
+    RETURN_IF_ERROR(CheckNode(invitees[i].node(), absl::StrCat("invitees[", i, "].node")));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Mediation::NodeMeeting>> Mediation::MeetingsOfNode(
+    absl::string_view node, absl::string_view skip_case, absl::string_view viewer,
+    uint64_t before) {
   // Every meeting has an invitation event whose source is its convener and
   // whose involved nodes name the invited node: one filtered read finds the
   // cases of both.
@@ -277,6 +314,7 @@ absl::StatusOr<std::vector<v1::Meeting>> Mediation::MeetingsOfNode(
   for (;;) {
     ASSIGN_OR_RETURN(v1::ReadAllResponse page, log_->ReadAll(req));
     for (const v1::Event& e : page.events()) {
+      if (before != 0 && e.global_position() >= before) continue;
       if (e.subject() != skip_case && seen.insert(e.subject()).second) {
         cases.push_back(e.subject());
       }
@@ -284,14 +322,20 @@ absl::StatusOr<std::vector<v1::Meeting>> Mediation::MeetingsOfNode(
     if (page.events_size() < kFeedPage) break;
     req.set_from_position(page.next_position());
   }
-  std::vector<v1::Meeting> out;
+  std::vector<NodeMeeting> out;
   for (const std::string& case_id : cases) {
     ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
-    const MeetingProjection folded = MeetingProjection::Fold(events);
+    const bool viewer_is_party =
+        !viewer.empty() && broker::CaseProjection::Fold(events).IsParty(viewer);
+    MeetingProjection folded;
+    for (const v1::Event& e : events) {
+      if (before != 0 && e.global_position() >= before) break;
+      folded.Apply(e);
+    }
     for (const MeetingView& v : folded.meetings()) {
       if (v.meeting.convener_node() == node ||
           FindNodeInvitee(v.meeting, node) != nullptr) {
-        out.push_back(v.meeting);
+        out.push_back({v.meeting, viewer_is_party});
       }
     }
   }
@@ -301,23 +345,67 @@ absl::StatusOr<std::vector<v1::Meeting>> Mediation::MeetingsOfNode(
 absl::StatusOr<std::vector<v1::MeetingConflict>> Mediation::ConflictsFor(
     absl::string_view node, const v1::MeetingSlot& slot, const CaseState& current,
     absl::string_view except) {
-  ASSIGN_OR_RETURN(std::vector<v1::Meeting> meetings,
-                   MeetingsOfNode(node, current.c.state().case_id()));
-  for (const MeetingView& v : current.meetings.meetings()) {
-    if (v.meeting.convener_node() == node ||
-        FindNodeInvitee(v.meeting, node) != nullptr) {
-      meetings.push_back(v.meeting);
-    }
-  }
   std::vector<v1::MeetingConflict> out;
-  for (const v1::Meeting& m : meetings) {
-    if (m.meeting_id() == except || m.state() != v1::MEETING_STATE_SCHEDULED) continue;
-    if (!Overlaps(slot, m.slot())) continue;
+  // In this case: whoever reads the warning may read the other meeting.
+  for (const MeetingView& v : current.meetings.meetings()) {
+    const v1::Meeting& m = v.meeting;
+    if (m.convener_node() != node && FindNodeInvitee(m, node) == nullptr) continue;
+    if (!Clashes(m, slot, except)) continue;
     v1::MeetingConflict c;
     c.set_node(std::string(node));
     c.set_other_meeting_id(m.meeting_id());
     *c.mutable_other_slot() = m.slot();
     out.push_back(std::move(c));
+  }
+  // In other cases: only that there is one.
+  ASSIGN_OR_RETURN(std::vector<NodeMeeting> others,
+                   MeetingsOfNode(node, current.c.state().case_id(), "", 0));
+  if (std::any_of(others.begin(), others.end(), [&](const NodeMeeting& o) {
+        return Clashes(o.meeting, slot, except);
+      })) {
+    v1::MeetingConflict c;
+    c.set_node(std::string(node));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::MeetingConflict>> Mediation::ConflictsSeenBy(
+    absl::string_view caller, const std::string& case_id,
+    const std::vector<v1::Event>& events, const std::string& prefix,
+    const MeetingProjection& meetings) {
+  std::vector<v1::MeetingConflict> out;
+  for (const v1::Event& e : events) {
+    if (!e.has_meeting_overlap_warned() || !absl::StartsWith(e.event_id(), prefix)) {
+      continue;
+    }
+    const v1::MeetingOverlapWarned& w = e.meeting_overlap_warned();
+    const MeetingView* view = meetings.Find(w.meeting_id());
+    if (!w.conflict().other_meeting_id().empty() || view == nullptr) {
+      out.push_back(w.conflict());
+      continue;
+    }
+    // Clashes in other cases: as they stood when the warning was appended,
+    // so a retry answers alike; shown only from cases the caller is party to.
+    ASSIGN_OR_RETURN(
+        std::vector<NodeMeeting> others,
+        MeetingsOfNode(w.conflict().node(), case_id, caller, e.global_position()));
+    bool hidden = false;
+    size_t shown = 0;
+    for (const NodeMeeting& o : others) {
+      if (!Clashes(o.meeting, view->meeting.slot(), w.meeting_id())) continue;
+      if (!o.viewer_is_party) {
+        hidden = true;
+        continue;
+      }
+      v1::MeetingConflict c;
+      c.set_node(w.conflict().node());
+      c.set_other_meeting_id(o.meeting.meeting_id());
+      *c.mutable_other_slot() = o.meeting.slot();
+      out.push_back(std::move(c));
+      ++shown;
+    }
+    if (hidden || shown == 0) out.push_back(w.conflict());
   }
   return out;
 }
@@ -325,8 +413,7 @@ absl::StatusOr<std::vector<v1::MeetingConflict>> Mediation::ConflictsFor(
 v1::Event Mediation::Reminder(absl::string_view meeting_id, absl::string_view convener,
                               absl::string_view title, const v1::MeetingSlot& slot,
                               const std::vector<std::string>& notify,
-                              const std::string& deadline_id) const {
-  const absl::Time now = options_.clock();
+                              const std::string& deadline_id, absl::Time now) const {
   deadlines::DeadlineSpec spec;
   spec.kind = v1::DEADLINE_KIND_MEETING_REMINDER;
   spec.deadline_id = deadline_id;
@@ -379,6 +466,12 @@ absl::StatusOr<v1::ConveneMeetingResponse> Mediation::ConveneMeeting(
     return Invalid("title", "title is required: a short title, no personal data",
                    "请填写会议标题");
   }
+  RETURN_IF_ERROR(CheckText("title", request.title()));
+  RETURN_IF_ERROR(CheckCount("agenda", request.agenda_size(), kMaxAgendaItems, "agenda items",
+                             absl::StrCat("议程不能超过 ", kMaxAgendaItems, " 项")));
+  for (int k = 0; k < request.agenda_size(); ++k) {
+    RETURN_IF_ERROR(CheckText(absl::StrCat("agenda[", k, "]"), request.agenda(k)));
+  }
   RETURN_IF_ERROR(CheckSlot(request.slot(), "slot", /*need_place=*/true));
   RETURN_IF_ERROR(CheckInvitees(caller, request.invitees()));
 
@@ -387,6 +480,7 @@ absl::StatusOr<v1::ConveneMeetingResponse> Mediation::ConveneMeeting(
       Execute(caller, request.case_id(), request.request_id(), request,
               [&](const CaseState& s) -> absl::StatusOr<std::vector<v1::Event>> {
                 RETURN_IF_ERROR(broker::RequireParty(caller, s.c));
+                RETURN_IF_ERROR(CheckInvitedNodes(request.invitees()));
                 const std::string meeting_id = s.meetings.NextMeetingId(request.case_id());
                 std::vector<std::string> nodes;
                 for (const v1::Invitee& i : request.invitees()) {
@@ -416,7 +510,7 @@ absl::StatusOr<v1::ConveneMeetingResponse> Mediation::ConveneMeeting(
                 }
                 events.push_back(Reminder(meeting_id, caller, request.title(),
                                           request.slot(), nodes,
-                                          ReminderDeadlineId(meeting_id, 0)));
+                                          ReminderDeadlineId(meeting_id, 0), s.now));
                 return events;
               }));
   // The events end with the command's own (also on a retry, when nothing
@@ -440,6 +534,15 @@ absl::StatusOr<v1::InviteParticipantsResponse> Mediation::InviteParticipants(
           [&](const CaseState& s,
               const MeetingView& view) -> absl::StatusOr<std::vector<v1::Event>> {
             const v1::Meeting& m = view.meeting;
+            if (m.invitees_size() + request.invitees_size() > kMaxInvitees) {
+              return Invalid("invitees",
+                             absl::StrCat(meeting_id, " has ", m.invitees_size(),
+                                          " invitees; a meeting has at most ", kMaxInvitees,
+                                          ", so invite at most ",
+                                          kMaxInvitees - m.invitees_size(), " more"),
+                             absl::StrCat("每个会议的参会方不能超过 ", kMaxInvitees, " 个"));
+            }
+            RETURN_IF_ERROR(CheckInvitedNodes(request.invitees()));
             std::vector<v1::Event> events;
             std::vector<std::string> added;
             int next = m.invitees_size();
@@ -484,7 +587,8 @@ absl::StatusOr<v1::InviteParticipantsResponse> Mediation::InviteParticipants(
               ClearReminder(view, s.deadlines, "superseded", &events);
               events.push_back(Reminder(meeting_id, m.convener_node(), m.title(),
                                         m.slot(), notify,
-                                        ReminderDeadlineId(meeting_id, view.reminders)));
+                                        ReminderDeadlineId(meeting_id, view.reminders),
+                                        s.now));
             }
             return events;
           }));
@@ -524,6 +628,7 @@ absl::StatusOr<v1::AnswerInvitationResponse> Mediation::AnswerInvitation(
                      "_PROPOSED_OTHER_TIME",
                      "请选择接受、谢绝或另约时间");
   }
+  RETURN_IF_ERROR(CheckText("note", request.note()));
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
       Outcome out,
@@ -578,6 +683,7 @@ absl::StatusOr<v1::RescheduleMeetingResponse> Mediation::RescheduleMeeting(
     absl::string_view caller, const v1::RescheduleMeetingRequest& request) {
   RETURN_IF_ERROR(storage::ValidateToken(request.request_id(), "request_id"));
   RETURN_IF_ERROR(CheckSlot(request.slot(), "slot", /*need_place=*/true));
+  RETURN_IF_ERROR(CheckText("reason", request.reason()));
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
       Outcome out,
@@ -608,7 +714,7 @@ absl::StatusOr<v1::RescheduleMeetingResponse> Mediation::RescheduleMeeting(
             ClearReminder(view, s.deadlines, "rescheduled", &events);
             events.push_back(Reminder(meeting_id, m.convener_node(), m.title(),
                                       request.slot(), nodes,
-                                      ReminderDeadlineId(meeting_id, view.reminders)));
+                                      ReminderDeadlineId(meeting_id, view.reminders), s.now));
             return events;
           }));
   v1::RescheduleMeetingResponse response;
@@ -624,6 +730,7 @@ absl::StatusOr<v1::CancelMeetingResponse> Mediation::CancelMeeting(
     return Invalid("reason", "reason is required: the invitees are told why",
                    "请填写取消会议的原因");
   }
+  RETURN_IF_ERROR(CheckText("reason", request.reason()));
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
       Outcome out,
@@ -646,6 +753,9 @@ absl::StatusOr<v1::CancelMeetingResponse> Mediation::CancelMeeting(
 absl::StatusOr<v1::RecordMeetingHeldResponse> Mediation::RecordMeetingHeld(
     absl::string_view caller, const v1::RecordMeetingHeldRequest& request) {
   RETURN_IF_ERROR(storage::ValidateToken(request.request_id(), "request_id"));
+  RETURN_IF_ERROR(CheckText("minutes", request.minutes()));
+  RETURN_IF_ERROR(CheckCount("attended", request.attended_size(), kMaxInvitees,
+                             "attendees, one per invitee", "出席名单不能超过参会方上限"));
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
       Outcome out,
@@ -686,6 +796,9 @@ absl::StatusOr<v1::RecordLiabilityResponse> Mediation::RecordLiability(
     return Invalid("findings", "give at least one finding: party, amount, ground",
                    "请至少填写一项责任认定");
   }
+  RETURN_IF_ERROR(CheckCount("findings", request.findings_size(), kMaxFindings,
+                             "findings per analysis",
+                             absl::StrCat("责任认定不能超过 ", kMaxFindings, " 项")));
   for (int k = 0; k < request.findings_size(); ++k) {
     const v1::LiabilityFinding& f = request.findings(k);
     const std::string field = absl::StrCat("findings[", k, "]");
@@ -706,6 +819,8 @@ absl::StatusOr<v1::RecordLiabilityResponse> Mediation::RecordLiability(
                                   "《保障农民工工资支付条例》第三十条"),
                      "请填写法律依据");
     }
+    RETURN_IF_ERROR(CheckText(field + ".party_name", f.party_name()));
+    RETURN_IF_ERROR(CheckText(field + ".ground", f.ground()));
   }
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
@@ -752,6 +867,8 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
     return Invalid("agreement.terms", "agreement.terms is required: what was agreed",
                    "请填写协议内容");
   }
+  RETURN_IF_ERROR(CheckText("agreement.terms", a.terms()));
+  RETURN_IF_ERROR(CheckText("agreement.guarantor", a.guarantor()));
   if (a.total_fen() <= 0) {
     return Invalid("agreement.total_fen",
                    "agreement.total_fen must be more than zero: the whole amount "
@@ -764,7 +881,9 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
                    "its amount, due time and payer",
                    "请填写至少一期付款安排");
   }
-  const absl::Time now = options_.clock();
+  RETURN_IF_ERROR(CheckCount("agreement.instalments", a.instalments_size(), kMaxInstalments,
+                             "instalments per agreement",
+                             absl::StrCat("分期不能超过 ", kMaxInstalments, " 期")));
   int64_t sum = 0;
   for (int k = 0; k < a.instalments_size(); ++k) {
     const v1::Instalment& inst = a.instalments(k);
@@ -790,11 +909,6 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
                      absl::StrCat(field, ".due_time is required: when it is due"),
                      "请填写每期的履行期限");
     }
-    if (TimeOf(inst.due_time()) <= now) {
-      return Invalid(field + ".due_time",
-                     absl::StrCat(field, ".due_time is not in the future"),
-                     "履行期限必须晚于当前时间");
-    }
     if (k > 0 && inst.due_time() <= a.instalments(k - 1).due_time()) {
       return Invalid(field + ".due_time",
                      absl::StrCat(field,
@@ -807,6 +921,7 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
                      absl::StrCat(field, ".payer is required: who pays it"),
                      "请填写每期的付款方");
     }
+    RETURN_IF_ERROR(CheckText(field + ".payer", inst.payer()));
   }
   if (sum != a.total_fen()) {
     return Invalid("agreement.total_fen",
@@ -814,16 +929,7 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
                                 a.total_fen()),
                    "各期金额之和须等于协议总金额");
   }
-  RETURN_IF_ERROR(CheckNode(a.fallback_node(), "agreement.fallback_node"));
-  ASSIGN_OR_RETURN(v1::Node fallback, directory_->GetNode(a.fallback_node()));
-  if (fallback.kind() != v1::NODE_KIND_LABOR_INSPECTION &&
-      fallback.kind() != v1::NODE_KIND_ARBITRATION) {
-    return Invalid("agreement.fallback_node",
-                   absl::StrCat("agreement.fallback_node ", a.fallback_node(),
-                                " must be a labour inspection or arbitration node: "
-                                "a missed instalment goes there"),
-                   "逾期未履行的去向须为劳动保障监察或劳动仲裁机构");
-  }
+  RETURN_IF_ERROR(storage::ValidateNodeName(a.fallback_node(), "agreement.fallback_node"));
   // The agreement as recorded: instalment states are the fold's.
   v1::Agreement agreement = a;
   for (v1::Instalment& inst : *agreement.mutable_instalments()) {
@@ -837,8 +943,31 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
       Outcome out,
       OnMeeting(
           caller, Command::kRecordAgreement, meeting_id, request.request_id(), request,
-          [&](const CaseState&,
+          [&](const CaseState& s,
               const MeetingView& view) -> absl::StatusOr<std::vector<v1::Event>> {
+            // The clock and the directory, here: a retry of an agreement
+            // that was recorded is answered before them.
+            for (int k = 0; k < agreement.instalments_size(); ++k) {
+              if (TimeOf(agreement.instalments(k).due_time()) <= s.now) {
+                const std::string field = absl::StrCat("agreement.instalments[", k, "]");
+                return Invalid(field + ".due_time",
+                               absl::StrCat(field,
+                                            ".due_time is not in the future: an "
+                                            "instalment falls due after the agreement"),
+                               "履行期限必须晚于当前时间");
+              }
+            }
+            ASSIGN_OR_RETURN(v1::Node fallback,
+                             directory_->GetNode(agreement.fallback_node()));
+            if (fallback.kind() != v1::NODE_KIND_LABOR_INSPECTION &&
+                fallback.kind() != v1::NODE_KIND_ARBITRATION) {
+              return Invalid("agreement.fallback_node",
+                             absl::StrCat("agreement.fallback_node ",
+                                          agreement.fallback_node(),
+                                          " must be a labour inspection or arbitration "
+                                          "node: a missed instalment goes there"),
+                             "逾期未履行的去向须为劳动保障监察或劳动仲裁机构");
+            }
             const v1::Meeting& m = view.meeting;
             std::vector<std::string> involved = InvitedNodes(m);
             involved.push_back(agreement.fallback_node());
@@ -857,7 +986,7 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
               spec.escalate_to = agreement.fallback_node();
               spec.description = absl::StrCat("按期履行调解协议第", inst.number(), "期（",
                                               inst.payer(), "）");
-              events.push_back(deadlines::SetDeadline(spec, options_.clock(), *calendar_));
+              events.push_back(deadlines::SetDeadline(spec, s.now, *calendar_));
             }
             return events;
           }));
@@ -873,6 +1002,8 @@ absl::StatusOr<v1::RecordMediationFailedResponse> Mediation::RecordMediationFail
     return Invalid("reason", "reason is required: why no agreement was reached",
                    "请填写调解不成的原因");
   }
+  RETURN_IF_ERROR(CheckText("reason", request.reason()));
+  RETURN_IF_ERROR(CheckText("next_step", request.next_step()));
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
       Outcome out,
@@ -902,16 +1033,13 @@ absl::StatusOr<v1::RecordPaymentResponse> Mediation::RecordPayment(
     return Invalid("amount_fen", "amount_fen must be more than zero: what was paid, in fen",
                    "付款金额必须大于零");
   }
-  const absl::Time now = options_.clock();
-  if (request.has_paid_time() && (!ValidTimestamp(request.paid_time()) ||
-                                  TimeOf(request.paid_time()) > now)) {
+  if (request.has_paid_time() && !ValidTimestamp(request.paid_time())) {
     return Invalid("paid_time",
-                   "paid_time is in the future: record a payment once it is made "
-                   "(leave paid_time unset for now)",
-                   "付款时间不能晚于当前时间");
+                   "paid_time is not a valid time: when the money was paid, or leave "
+                   "it unset for now",
+                   "付款时间不正确");
   }
-  const google::protobuf::Timestamp paid_time =
-      request.has_paid_time() ? request.paid_time() : Ts(now);
+  RETURN_IF_ERROR(CheckText("reference", request.reference()));
   const std::string& meeting_id = request.meeting_id();
   ASSIGN_OR_RETURN(
       Outcome out,
@@ -919,6 +1047,28 @@ absl::StatusOr<v1::RecordPaymentResponse> Mediation::RecordPayment(
           caller, Command::kRecordPayment, meeting_id, request.request_id(), request,
           [&](const CaseState& s,
               const MeetingView& view) -> absl::StatusOr<std::vector<v1::Event>> {
+            // The clock, here: a retry of a recorded payment is answered
+            // before it.
+            const google::protobuf::Timestamp paid_time =
+                request.has_paid_time() ? request.paid_time() : ProtoTime(s.now);
+            if (TimeOf(paid_time) > s.now) {
+              return Invalid("paid_time",
+                             "paid_time is in the future: record a payment once it is "
+                             "made (leave paid_time unset for now)",
+                             "付款时间不能晚于当前时间");
+            }
+            if (TimeOf(paid_time) < TimeOf(view.agreement_time)) {
+              return Invalid("paid_time",
+                             absl::StrCat("paid_time is before the agreement of ",
+                                          meeting_id, " was recorded (",
+                                          absl::FormatTime(absl::RFC3339_sec,
+                                                           TimeOf(view.agreement_time),
+                                                           absl::UTCTimeZone()),
+                                          "): a payment against it is made after it; "
+                                          "money paid earlier belongs in the agreement's "
+                                          "terms and total"),
+                             "付款时间不能早于调解协议的记录时间");
+            }
             const v1::Meeting& m = view.meeting;
             const v1::Agreement& a = m.agreement();
             const int n = request.instalment();
@@ -1017,7 +1167,9 @@ absl::StatusOr<v1::ListMeetingsResponse> Mediation::ListMeetings(
                        "只能查看本机构的会议",
                        {.field = "node"});
     }
-    ASSIGN_OR_RETURN(meetings, MeetingsOfNode(caller, ""));
+    // Its own: it is party to each of their cases.
+    ASSIGN_OR_RETURN(std::vector<NodeMeeting> mine, MeetingsOfNode(caller, "", caller, 0));
+    for (NodeMeeting& m : mine) meetings.push_back(std::move(m.meeting));
   }
   std::stable_sort(meetings.begin(), meetings.end(),
                    [](const v1::Meeting& a, const v1::Meeting& b) {

@@ -13,27 +13,52 @@
 // appended with the case's version as the expected version, and has its
 // effect once per (caller, request_id); a retry returns the first answer,
 // conflicts included. Bad input is refused before anything is written.
+// What the request alone shows (shape, sizes, sums, order) is checked
+// before the case is read; what depends on the world outside the request
+// (the clock, the directory) only after CaseCommands has looked for an
+// earlier execution, so a retry of a command that succeeded is answered
+// as it was, however late it comes.
 //
 // Who may do what, from which stage, is in one table (meeting_rules.h).
 // The rules that are not about roles and stages:
-//  - A meeting needs a kind, a title, a slot (end after start, a place) and
-//    at least one invitee: an agency node that the directory knows, or an
-//    outside party with a role and a name. Nobody is invited twice, and the
-//    convener is not its own invitee.
+//  - A meeting needs a kind, a title, a slot (end after start, at most
+//    kMaxMeetingLength, a place) and at least one invitee: an agency node
+//    that the directory knows, or an outside party with a role and a name.
+//    Nobody is invited twice, and the convener is not its own invitee.
+//  - Sizes (INVALID_FIELD naming the field, nothing written): free text
+//    (title, agenda items, place, note, reason, minutes, findings, terms,
+//    payer, guarantor, next step, reference, party names) at most
+//    kMaxTextBytes (common/text_limits.h); the limits below on lists.
 //  - Invitation events name the invited node in involved_nodes: the node
 //    sees them in its feed and is party to the case from then on. Every
 //    later event of the meeting names all invited nodes the same way.
 //  - Inviting a node (convene, invite, reschedule) looks for the node's
-//    other SCHEDULED meetings, in any case, whose slot overlaps: each is
-//    returned as a MeetingConflict and recorded as a MeetingOverlapWarned
-//    (involving that node) in the same append. A warning, not a refusal.
+//    other SCHEDULED meetings, in any case, whose slot overlaps. A warning,
+//    not a refusal, recorded in the same append as MeetingOverlapWarned
+//    events that involve the node. Every party of this case reads them, so
+//    they name another meeting only when it is in this case: one warning
+//    per clashing meeting of this case (other_meeting_id, other_slot), and
+//    one warning with the node alone when it has clashing meetings in
+//    other cases (how many, which and where stay in those cases).
+//    The invited node learns which of its meetings clash from its feed:
+//    the warning involves it and names this meeting, whose slot it can
+//    read (it is party to this case now), and ListMeetings (its own)
+//    shows its meetings with their slots.
+//    The caller's answer carries the recorded warnings, and, for a
+//    node-only warning, each clashing meeting of a case the caller is
+//    party to (id and slot, as that case stood when the command was
+//    appended: a retry answers alike); the node-only entry stays when
+//    some clash is in a case the caller is not party to.
 //  - A reschedule resets every answer to PENDING.
 //  - An agreement is for a HELD mediation meeting: instalments numbered
 //    1..n, each more than zero and named payer, due times increasing and
 //    after now, amounts summing to total_fen, and a fallback node of kind
 //    labour inspection or arbitration.
 //  - A payment is against an existing instalment, more than zero and no
-//    more than what is left of it.
+//    more than what is left of it, paid (paid_time) neither in the future
+//    nor before the agreement was recorded.
+//  - Every event a command appends has the service clock's now as its
+//    time (one reading per decision).
 //
 // Deadlines, always through services/deadlines/deadlines.h and in the same
 // append as the obligation (the deadlines service fires them):
@@ -71,12 +96,23 @@
 
 namespace referral::mediation {
 
+// Limits on what one request may add to a meeting (INVALID_FIELD beyond).
+// Invitees, all invitations of a meeting together.
+inline constexpr int kMaxInvitees = 50;
+inline constexpr int kMaxAgendaItems = 30;
+// Of one liability analysis, and of one agreement (five years, monthly).
+inline constexpr int kMaxFindings = 50;
+inline constexpr int kMaxInstalments = 60;
+// A meeting (and a proposed time) lasts at most this long.
+inline constexpr absl::Duration kMaxMeetingLength = absl::Hours(24);
+
 struct MediationOptions {
   // Decide-and-append attempts before a contended command gives up
   // (ABORTED, CONCURRENT_MODIFICATION: retry with the same request_id).
   int max_attempts = 8;
-  // Now: for reminder due times, payments without a paid_time, and the
-  // check that instalments fall due in the future.
+  // Now: event times, reminder due times, payments without a paid_time,
+  // and the checks that instalments fall due in the future and payments
+  // were not made in it.
   std::function<absl::Time()> clock = [] { return absl::Now(); };
   // How long before a meeting's start its reminder is due.
   absl::Duration reminder_lead = absl::Hours(1);
@@ -129,11 +165,13 @@ class Mediation {
     broker::CaseProjection c;
     MeetingProjection meetings;
     deadlines::DeadlineFold deadlines;
+    // The clock, read once per decision.
+    absl::Time now;
   };
   using Decide = std::function<absl::StatusOr<std::vector<v1::Event>>(
       const CaseState&)>;
   // What a command left: the case's meetings right after its own events,
-  // and the overlap warnings among them.
+  // and the overlap warnings among them as the caller may see them.
   struct Outcome {
     MeetingProjection meetings;
     std::vector<v1::MeetingConflict> conflicts;
@@ -156,28 +194,47 @@ class Mediation {
                                     const google::protobuf::Message& request,
                                     const DecideOnMeeting& body);
 
-  // Checks invitees as given in a request: shape, no duplicates, nodes
-  // the directory knows.
-  absl::Status CheckInvitees(
+  // Checks invitees as given in a request: how many, shape, no
+  // duplicates, not the caller. Whether the directory knows the invited
+  // nodes is checked in the decision (CheckInvitedNodes).
+  static absl::Status CheckInvitees(
       absl::string_view caller,
+      const google::protobuf::RepeatedPtrField<v1::Invitee>& invitees);
+  absl::Status CheckInvitedNodes(
       const google::protobuf::RepeatedPtrField<v1::Invitee>& invitees);
   absl::Status CheckNode(absl::string_view node, absl::string_view field);
 
-  // The node's other SCHEDULED meetings that overlap `slot`, in any case:
-  // those it convened or is invited to. `current` is the case being decided
-  // on (read fresh there, not from the log); `except` the meeting at hand.
+  // The warnings to record for `node`, invited to meeting `except` at
+  // `slot`: one per clashing SCHEDULED meeting of the case at hand
+  // (`current`, read fresh there), and one naming only the node when it
+  // has clashing meetings in other cases.
   absl::StatusOr<std::vector<v1::MeetingConflict>> ConflictsFor(
       absl::string_view node, const v1::MeetingSlot& slot,
       const CaseState& current, absl::string_view except);
-  // Every meeting `node` convened or is invited to, outside `skip_case`.
-  absl::StatusOr<std::vector<v1::Meeting>> MeetingsOfNode(
-      absl::string_view node, absl::string_view skip_case);
+  // A meeting of `node`, and whether the viewer is party to its case.
+  struct NodeMeeting {
+    v1::Meeting meeting;
+    bool viewer_is_party = false;
+  };
+  // Every meeting `node` convened or is invited to, outside `skip_case`,
+  // as its case stood before global position `before` (0: as it stands);
+  // whether `viewer` is party is as the case stands.
+  absl::StatusOr<std::vector<NodeMeeting>> MeetingsOfNode(
+      absl::string_view node, absl::string_view skip_case,
+      absl::string_view viewer, uint64_t before);
+  // The warnings of a command's events as `caller` may see them (see the
+  // class comment): `events` are the case's up to and including the
+  // command's own, `meetings` their fold.
+  absl::StatusOr<std::vector<v1::MeetingConflict>> ConflictsSeenBy(
+      absl::string_view caller, const std::string& case_id,
+      const std::vector<v1::Event>& events, const std::string& prefix,
+      const MeetingProjection& meetings);
 
-  // The reminder event of a meeting as it will be.
+  // The reminder event of a meeting as it will be, set at `now`.
   v1::Event Reminder(absl::string_view meeting_id, absl::string_view convener,
                      absl::string_view title, const v1::MeetingSlot& slot,
                      const std::vector<std::string>& notify,
-                     const std::string& deadline_id) const;
+                     const std::string& deadline_id, absl::Time now) const;
 
   broker::CaseLogPort* log_;
   broker::DirectoryPort* directory_;

@@ -5,12 +5,14 @@
 #include "services/mediation/mediation.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/errors.h"
 #include "common/vocabulary.h"
 #include "common/status_matchers.h"
+#include "common/text_limits.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/time_util.h"
@@ -62,13 +64,32 @@ v1::Invitee PartyInvitee(v1::PartyRole role, const std::string& name) {
   return i;
 }
 
+// The directory, which can forget a node (one deregistered since).
+class ForgetfulDirectory final : public broker::DirectoryPort {
+ public:
+  explicit ForgetfulDirectory(broker::DirectoryPort* inner) : inner_(inner) {}
+  std::set<std::string> forgotten;
+
+  absl::StatusOr<v1::Node> GetNode(absl::string_view name) override {
+    if (forgotten.count(std::string(name)) > 0) {
+      return MakeError(ErrorReason::kNodeNotFound, absl::StrCat("no node ", name),
+                       "机构不存在");
+    }
+    return inner_->GetNode(name);
+  }
+
+ private:
+  broker::DirectoryPort* inner_;
+};
+
 class MediationTest : public broker::BrokerTest {
  protected:
   void SetUp() override {
     broker::BrokerTest::SetUp();
+    directory_port_ = std::make_unique<ForgetfulDirectory>(local_directory_.get());
     MediationOptions o;
     o.clock = [this] { return now_; };
-    mediation_ = std::make_unique<Mediation>(&log_, local_directory_.get(),
+    mediation_ = std::make_unique<Mediation>(&log_, directory_port_.get(),
                                              &calendar_, o);
   }
   void TearDown() override {
@@ -292,6 +313,7 @@ class MediationTest : public broker::BrokerTest {
   absl::Time now_ = absl::FromCivil(absl::CivilMinute(2026, 11, 30, 9, 0),
                                     absl::FixedTimeZone(8 * 3600));
   deadlines::Calendar calendar_;
+  std::unique_ptr<ForgetfulDirectory> directory_port_;
   std::unique_ptr<Mediation> mediation_;
 };
 
@@ -606,20 +628,26 @@ TEST_F(MediationTest, ANodeInvitedToTwoMeetingsAtOverlappingTimesIsWarned) {
   const auto first = Convene(ConveneRequest(first_case, Slot(48)));
   EXPECT_THAT(first.conflicts(), IsEmpty());
 
-  // …and to 10:00-12:00 in another, convened by another node.
+  // …and to 10:00-12:00 in another, convened by a node not party to the first.
   const std::string second_case = OpenCase(kUnion);
   ASSERT_OK_AND_ASSIGN(
       auto second,
       mediation_->ConveneMeeting(
           kUnion, ConveneRequest(second_case, Slot(49), {NodeInvitee(kLabor),
                                                           NodeInvitee(kHousing)})));
+  // The union learns that labour inspection is busy then, not with what:
+  // that meeting is the first case's.
   ASSERT_THAT(second.conflicts(), SizeIs(1));
   const v1::MeetingConflict& c = second.conflicts(0);
   EXPECT_EQ(c.node(), kLabor);
-  EXPECT_EQ(c.other_meeting_id(), first.meeting().meeting_id());
-  EXPECT_EQ(c.other_slot().start_time(), Slot(48).start_time());
+  EXPECT_EQ(c.other_meeting_id(), "");
+  EXPECT_FALSE(c.has_other_slot());
+  v1::GetMeetingRequest get;
+  get.set_meeting_id(first.meeting().meeting_id());
+  EXPECT_THAT(mediation_->GetMeeting(kUnion, get), HasReason("NOT_A_PARTY"));
 
-  // The warning is in the case, in the same append, and in the node's feed.
+  // The warning is in the case, in the same append, and names no other
+  // meeting either: every party of the second case reads it.
   std::vector<v1::Event> events = Events(second_case);
   const v1::Event* warned = nullptr;
   for (const auto& e : events) {
@@ -627,13 +655,86 @@ TEST_F(MediationTest, ANodeInvitedToTwoMeetingsAtOverlappingTimesIsWarned) {
   }
   ASSERT_NE(warned, nullptr);
   EXPECT_EQ(warned->meeting_overlap_warned().meeting_id(), second.meeting().meeting_id());
+  EXPECT_EQ(warned->meeting_overlap_warned().conflict().node(), kLabor);
+  EXPECT_EQ(warned->meeting_overlap_warned().conflict().other_meeting_id(), "");
+  EXPECT_FALSE(warned->meeting_overlap_warned().conflict().has_other_slot());
   EXPECT_THAT(warned->involved_nodes(), ElementsAre(kLabor));
   EXPECT_EQ(warned->request_digest(), events[1].request_digest());  // the convene's
+
+  // Labour inspection finds the warning in its feed, naming the new
+  // meeting, and which of its own meetings clash by listing them.
   v1::ReadAllRequest feed;
   feed.mutable_filter()->set_node(kLabor);
   feed.mutable_filter()->set_event_type("referral.v1.MeetingOverlapWarned");
   ASSERT_OK_AND_ASSIGN(auto page, log_.ReadAll(feed));
-  EXPECT_THAT(page.events(), SizeIs(1));
+  ASSERT_THAT(page.events(), SizeIs(1));
+  EXPECT_EQ(page.events(0).meeting_overlap_warned().meeting_id(),
+            second.meeting().meeting_id());
+  ASSERT_OK_AND_ASSIGN(auto mine,
+                       mediation_->ListMeetings(kLabor, v1::ListMeetingsRequest()));
+  ASSERT_THAT(mine.meetings(), SizeIs(2));
+  EXPECT_EQ(mine.meetings(0).meeting_id(), first.meeting().meeting_id());
+  EXPECT_EQ(mine.meetings(0).slot().start_time(), Slot(48).start_time());
+  EXPECT_EQ(mine.meetings(1).meeting_id(), second.meeting().meeting_id());
+  EXPECT_EQ(Get(second.meeting().meeting_id(), kLabor).slot().start_time(),
+            Slot(49).start_time());
+}
+
+TEST_F(MediationTest, AConvenerSeesAClashingMeetingOnlyWhenPartyToItsCase) {
+  // Labour inspection has a meeting in a case of justice's (a) and one in
+  // a case of the union's (b), both 09:00-11:00.
+  const std::string a = OpenCase(kJustice);
+  const auto in_a = Convene(ConveneRequest(a, Slot(48)));
+  const std::string b = OpenCase(kUnion);
+  ASSERT_THAT(mediation_->ConveneMeeting(kUnion, ConveneRequest(b, Slot(48),
+                                                                {NodeInvitee(kLabor)})),
+              IsOk());
+  // Justice convenes at 10:00 in its case c, which has a meeting at 09:30.
+  const std::string c = OpenCase(kJustice);
+  const auto in_c = Convene(ConveneRequest(c, Slot(48.5, absl::Hours(1))));
+  const v1::ConveneMeetingRequest r = ConveneRequest(c, Slot(49));
+  ASSERT_OK_AND_ASSIGN(auto out, mediation_->ConveneMeeting(kJustice, r));
+
+  // It sees c's and a's meetings, which it is party to, and of b's only
+  // that there is one.
+  ASSERT_THAT(out.conflicts(), SizeIs(3));
+  EXPECT_EQ(out.conflicts(0).other_meeting_id(), in_c.meeting().meeting_id());
+  EXPECT_EQ(out.conflicts(1).other_meeting_id(), in_a.meeting().meeting_id());
+  EXPECT_EQ(out.conflicts(1).other_slot().start_time(), Slot(48).start_time());
+  EXPECT_EQ(out.conflicts(2).node(), kLabor);
+  EXPECT_EQ(out.conflicts(2).other_meeting_id(), "");
+  EXPECT_FALSE(out.conflicts(2).has_other_slot());
+  for (const auto& k : out.conflicts()) EXPECT_EQ(k.node(), kLabor);
+
+  // Case c records c's own meeting and, for the other cases, the node alone.
+  std::vector<v1::MeetingConflict> recorded;
+  for (const auto& e : Events(c)) {
+    if (e.has_meeting_overlap_warned() &&
+        e.meeting_overlap_warned().meeting_id() == out.meeting().meeting_id()) {
+      recorded.push_back(e.meeting_overlap_warned().conflict());
+    }
+  }
+  ASSERT_THAT(recorded, SizeIs(2));
+  EXPECT_EQ(recorded[0].other_meeting_id(), in_c.meeting().meeting_id());
+  EXPECT_EQ(recorded[1].other_meeting_id(), "");
+  EXPECT_FALSE(recorded[1].has_other_slot());
+
+  // A retry answers alike, though a's meeting has been cancelled since.
+  v1::CancelMeetingRequest cancel;
+  cancel.set_request_id(NextRequestId());
+  cancel.set_meeting_id(in_a.meeting().meeting_id());
+  cancel.set_reason("已自行和解");
+  ASSERT_THAT(mediation_->CancelMeeting(kJustice, cancel), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto again, mediation_->ConveneMeeting(kJustice, r));
+  EXPECT_EQ(again.SerializeAsString(), out.SerializeAsString());
+  // Negative control: a new command sees the cancellation.
+  const std::string d = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(auto fresh,
+                       mediation_->ConveneMeeting(kJustice, ConveneRequest(d, Slot(49))));
+  std::vector<std::string> ids;
+  for (const auto& k : fresh.conflicts()) ids.push_back(k.other_meeting_id());
+  EXPECT_THAT(ids,
+              ElementsAre(in_c.meeting().meeting_id(), out.meeting().meeting_id(), ""));
 }
 
 TEST_F(MediationTest, MeetingsThatOnlyTouchOrAreNoLongerScheduledAreNoConflict) {
@@ -940,6 +1041,235 @@ TEST_F(MediationTest, AnAgreementSchedulesItsInstalmentDeadlinesInTheSameAppend)
   }
   // The fallback node works on the case from now on.
   EXPECT_THAT(broker_->GetCase(kArbitration, c), IsOk());
+}
+
+TEST_F(MediationTest, ARetriedAgreementIsAnsweredAlikeAfterItsDueTimesPassed) {
+  const std::string m = MeetingIn(Stage::kHeld);
+  const v1::RecordAgreementRequest r = AgreementRequest(m);
+  ASSERT_OK_AND_ASSIGN(auto first, mediation_->RecordAgreement(kJustice, r));
+  const size_t after = Events(CaseOfMeeting(m)).size();
+  // The answer was lost; the retry comes after both instalments fell due,
+  // and after the fallback node left the directory.
+  now_ += absl::Hours(24 * 41);
+  directory_port_->forgotten.insert(kArbitration);
+  ASSERT_OK_AND_ASSIGN(auto again, mediation_->RecordAgreement(kJustice, r));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(Events(CaseOfMeeting(m)).size(), after);
+
+  // Negative controls: a new agreement is still held to the clock and the
+  // directory.
+  const std::string other = MeetingIn(Stage::kHeld);
+  v1::RecordAgreementRequest late = AgreementRequest(other);
+  *late.mutable_agreement()->mutable_instalments(0)->mutable_due_time() =
+      Ts(now_ - absl::Hours(1));
+  absl::Status refused = mediation_->RecordAgreement(kJustice, late).status();
+  EXPECT_THAT(refused, HasReason("INVALID_FIELD"));
+  EXPECT_EQ(ViewError(refused).field, "agreement.instalments[0].due_time");
+  EXPECT_THAT(mediation_->RecordAgreement(kJustice, AgreementRequest(other)),
+              HasReason("NODE_NOT_FOUND"));
+}
+
+TEST_F(MediationTest, ARetriedPaymentIsAnsweredAlikeWhateverTheClockSaysNow) {
+  const std::string m = MeetingIn(Stage::kAgreed);
+  now_ += absl::Hours(24);
+  v1::RecordPaymentRequest r = PaymentRequest(m, 1, 100000);
+  *r.mutable_paid_time() = Ts(now_);
+  ASSERT_OK_AND_ASSIGN(auto first, mediation_->RecordPayment(kJustice, r));
+  // The retry reaches a replica whose clock is an hour behind: paid_time
+  // is in its future, yet the payment was recorded.
+  now_ -= absl::Hours(1);
+  ASSERT_OK_AND_ASSIGN(auto again, mediation_->RecordPayment(kJustice, r));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  // Negative control: a new payment at that time is refused there.
+  r.set_request_id(NextRequestId());
+  EXPECT_THAT(mediation_->RecordPayment(kJustice, r), HasReason("INVALID_FIELD"));
+}
+
+// ------------------------------------------------------------------ sizes
+
+TEST_F(MediationTest, TextListsAndSlotsAreCappedAndTooMuchWritesNothing) {
+  const std::string big(kMaxTextBytes + 1, 'x');
+  const std::string fits(kMaxTextBytes, 'x');
+  const std::string c = OpenCase(kJustice);
+  const std::string held = MeetingIn(Stage::kHeld);
+  const std::string agreed = MeetingIn(Stage::kAgreed);
+  const std::string scheduled = NewMeeting();
+  const uint64_t before = [&] {
+    auto r = log_.ReadAll(v1::ReadAllRequest());
+    return r.ok() ? r->last_position() : 0;
+  }();
+
+  struct Too {
+    std::string field;
+    std::function<absl::Status()> call;
+  };
+  auto convene = [&](std::function<void(v1::ConveneMeetingRequest*)> spoil) {
+    return [this, c, spoil] {
+      v1::ConveneMeetingRequest r = ConveneRequest(c, Slot(48));
+      spoil(&r);
+      return mediation_->ConveneMeeting(kJustice, r).status();
+    };
+  };
+  auto agreement = [&](std::function<void(v1::RecordAgreementRequest*)> spoil) {
+    return [this, held, spoil] {
+      v1::RecordAgreementRequest r = AgreementRequest(held);
+      spoil(&r);
+      return mediation_->RecordAgreement(kJustice, r).status();
+    };
+  };
+  std::vector<Too> too = {
+      {"title", convene([&](auto* r) { r->set_title(big); })},
+      {"agenda[1]", convene([&](auto* r) { r->set_agenda(1, big); })},
+      {"agenda", convene([&](auto* r) {
+         r->clear_agenda();
+         for (int i = 0; i <= kMaxAgendaItems; ++i) r->add_agenda(absl::StrCat("议程", i));
+       })},
+      {"slot.place", convene([&](auto* r) { r->mutable_slot()->set_place(big); })},
+      {"slot.end_time", convene([&](auto* r) {
+         *r->mutable_slot()->mutable_end_time() =
+             Ts(TimeOf(r->slot().start_time()) + kMaxMeetingLength + absl::Seconds(1));
+       })},
+      {"invitees", convene([&](auto* r) {
+         for (int i = 0; i < kMaxInvitees; ++i) {
+           *r->add_invitees() =
+               PartyInvitee(v1::PARTY_ROLE_SUBCONTRACTOR, absl::StrCat("分包", i));
+         }
+       })},
+      {"invitees[1].party.name", convene([&](auto* r) {
+         r->mutable_invitees(1)->mutable_party()->set_name(big);
+       })},
+      {"proposed_slot.end_time",
+       [&] {
+         v1::AnswerInvitationRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(scheduled);
+         a.set_response(v1::INVITATION_RESPONSE_PROPOSED_OTHER_TIME);
+         *a.mutable_proposed_slot() = Slot(72, absl::Hours(25));
+         return mediation_->AnswerInvitation(kLabor, a).status();
+       }},
+      {"note",
+       [&] {
+         v1::AnswerInvitationRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(scheduled);
+         a.set_response(v1::INVITATION_RESPONSE_DECLINED);
+         a.set_note(big);
+         return mediation_->AnswerInvitation(kLabor, a).status();
+       }},
+      {"reason",
+       [&] {
+         v1::RescheduleMeetingRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(scheduled);
+         *a.mutable_slot() = Slot(96);
+         a.set_reason(big);
+         return mediation_->RescheduleMeeting(kJustice, a).status();
+       }},
+      {"reason",
+       [&] {
+         v1::CancelMeetingRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(scheduled);
+         a.set_reason(big);
+         return mediation_->CancelMeeting(kJustice, a).status();
+       }},
+      {"minutes",
+       [&] {
+         v1::RecordMeetingHeldRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(scheduled);
+         a.set_minutes(big);
+         return mediation_->RecordMeetingHeld(kJustice, a).status();
+       }},
+      {"findings[0].ground",
+       [&] {
+         v1::RecordLiabilityRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(held);
+         auto* f = a.add_findings();
+         f->set_party_name(kContractor);
+         f->set_ground(big);
+         return mediation_->RecordLiability(kJustice, a).status();
+       }},
+      {"agreement.terms",
+       agreement([&](auto* r) { r->mutable_agreement()->set_terms(big); })},
+      {"agreement.instalments[1].payer", agreement([&](auto* r) {
+         r->mutable_agreement()->mutable_instalments(1)->set_payer(big);
+       })},
+      {"agreement.guarantor",
+       agreement([&](auto* r) { r->mutable_agreement()->set_guarantor(big); })},
+      {"agreement.instalments", agreement([&](auto* r) {
+         v1::Agreement* a = r->mutable_agreement();
+         a->clear_instalments();
+         a->set_total_fen(kMaxInstalments + 1);
+         for (int n = 1; n <= kMaxInstalments + 1; ++n) {
+           v1::Instalment* i = a->add_instalments();
+           i->set_number(n);
+           i->set_amount_fen(1);
+           *i->mutable_due_time() = Ts(now_ + absl::Hours(24 * n));
+           i->set_payer(kContractor);
+         }
+       })},
+      {"reason",
+       [&] {
+         v1::RecordMediationFailedRequest a;
+         a.set_request_id(NextRequestId());
+         a.set_meeting_id(held);
+         a.set_reason(big);
+         return mediation_->RecordMediationFailed(kJustice, a).status();
+       }},
+      {"reference",
+       [&] {
+         v1::RecordPaymentRequest a = PaymentRequest(agreed, 1, 100);
+         a.set_reference(big);
+         return mediation_->RecordPayment(kJustice, a).status();
+       }},
+      {"paid_time",
+       [&] {
+         // Paid before there was an agreement to pay against.
+         v1::RecordPaymentRequest a = PaymentRequest(agreed, 1, 100);
+         *a.mutable_paid_time() = Ts(now_ - absl::Seconds(1));
+         return mediation_->RecordPayment(kJustice, a).status();
+       }},
+  };
+  for (const Too& t : too) {
+    absl::Status s = t.call();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument)) << t.field;
+    EXPECT_EQ(ViewError(s).field, t.field);
+    EXPECT_FALSE(ViewError(s).zh_message.empty()) << t.field;
+  }
+  // An invitation that would take a meeting past the cap names how many
+  // more fit.
+  v1::InviteParticipantsRequest invite;
+  invite.set_request_id(NextRequestId());
+  invite.set_meeting_id(scheduled);
+  for (int i = 0; i < kMaxInvitees - 1; ++i) {  // the meeting has 2
+    *invite.add_invitees() =
+        PartyInvitee(v1::PARTY_ROLE_SUBCONTRACTOR, absl::StrCat("分包", i));
+  }
+  absl::Status over = mediation_->InviteParticipants(kJustice, invite).status();
+  EXPECT_THAT(over, HasReason("INVALID_FIELD"));
+  EXPECT_EQ(ViewError(over).field, "invitees");
+  EXPECT_THAT(std::string(over.message()), HasSubstr("at most 48 more"));
+  auto after = log_.ReadAll(v1::ReadAllRequest());
+  ASSERT_THAT(after, IsOk());
+  EXPECT_EQ(after->last_position(), before) << "nothing written";
+
+  // At the caps, all is well.
+  v1::ConveneMeetingRequest most = ConveneRequest(c, Slot(48, kMaxMeetingLength));
+  most.set_title(fits);
+  most.clear_agenda();
+  for (int i = 0; i < kMaxAgendaItems; ++i) most.add_agenda(fits);
+  for (int i = 0; i < kMaxInvitees - 2; ++i) {
+    *most.add_invitees() =
+        PartyInvitee(v1::PARTY_ROLE_SUBCONTRACTOR, absl::StrCat("分包", i));
+  }
+  EXPECT_THAT(mediation_->ConveneMeeting(kJustice, most), IsOk());
+  invite.mutable_invitees()->RemoveLast();
+  EXPECT_THAT(mediation_->InviteParticipants(kJustice, invite), IsOk());
+  v1::RecordPaymentRequest on_the_dot = PaymentRequest(agreed, 1, 100);
+  *on_the_dot.mutable_paid_time() = Ts(now_);
+  EXPECT_THAT(mediation_->RecordPayment(kJustice, on_the_dot), IsOk());
 }
 
 // ------------------------------------------------------------------ payments

@@ -244,6 +244,7 @@ void MeetingProjection::Apply(const v1::Event& e) {
       return;
     case B::kAgreementReached: {
       *m.mutable_agreement() = e.agreement_reached().agreement();
+      view->agreement_time = e.time();
       for (v1::Instalment& inst : *m.mutable_agreement()->mutable_instalments()) {
         inst.set_state(v1::INSTALMENT_STATE_DUE);
         inst.set_paid_fen(0);

@@ -51,6 +51,8 @@ struct MeetingView {
   // The reminder deadline set last ("" before any), and how many were set.
   std::string reminder_id;
   int reminders = 0;
+  // When the agreement was recorded (its event's time); unset before.
+  google::protobuf::Timestamp agreement_time;
 };
 
 class MeetingProjection {

@@ -70,11 +70,20 @@ OTHER="$(open_case "$UNION" "另一欠薪案")"
 out="$(as "$UNION" meeting convene "$OTHER" --kind joint --title 联席会商 \
   --start "$day 10:00" --end "$day 12:00" --place 工会会议室 --invite-node "$LABOR")"
 expect_in "$out" "warning: 时间冲突 $LABOR" "overlap warning"
-expect_in "$out" "$MEETING" "overlap warning names the other meeting"
+# The union is not party to $CASE: the warning does not name its meeting.
+expect_not_in "$out" "$MEETING" "overlap warning hides another case's meeting"
+expect_in "$out" "in a case you are not party to" "overlap warning says why"
 err="$(as "$UNION" -o json meeting convene "$OTHER" --kind joint --title 联席会商2 \
   --start "$day 10:00" --end "$day 12:00" --place 工会会议室 --invite-node "$LABOR" \
   2>&1 >/dev/null)"
 expect_in "$err" "warning: 时间冲突" "overlap warning with -o json (stderr)"
+# Justice, party to $CASE and not to $OTHER, sees its own case's meeting only.
+THIRD="$(open_case "$JUSTICE" "第三案")"
+out="$(as "$JUSTICE" meeting convene "$THIRD" --kind joint --title 会商三 \
+  --start "$day 10:30" --end "$day 11:00" --place 三楼 --invite-node "$LABOR")"
+expect_in "$out" "has another meeting then: $MEETING" "a party to the other case sees it"
+expect_in "$out" "in a case you are not party to" "and only the fact of the union's"
+expect_not_in "$out" "$OTHER/m" "the union's meetings stay hidden"
 # Negative control: a meeting that only touches them (from 12:00) is no conflict.
 out="$(as "$JUSTICE" meeting convene "$CASE" --kind joint --title 会商 \
   --start "$day 12:00" --end "$day 12:30" --place 三楼 --invite-node "$LABOR" \
