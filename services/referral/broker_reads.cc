@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/timestamps.h"
 #include "common/digest.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -280,8 +281,7 @@ absl::StatusOr<v1::SearchCasesResponse> Broker::SearchCases(
                    "转介状态无效");
   }
   if (request.has_opened_from() && request.has_opened_to() &&
-      TimeUtil::TimestampToNanoseconds(request.opened_from()) >=
-          TimeUtil::TimestampToNanoseconds(request.opened_to())) {
+      TimeOf(request.opened_from()) >= TimeOf(request.opened_to())) {
     return Invalid("opened_to",
                    "opened_to must be later than opened_from (the range is "
                    "[opened_from, opened_to))",

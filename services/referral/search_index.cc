@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/timestamps.h"
 #include "common/digest.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -32,10 +33,6 @@ std::string Fold(absl::string_view s) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(s));
 }
 
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(
-      google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
-}
 
 bool EqualsOrStartsWith(const std::vector<std::string>& names, absl::string_view q) {
   for (const std::string& n : names) {
