@@ -25,6 +25,13 @@ inline google::protobuf::Timestamp ProtoTime(absl::Time t) {
   return ts;
 }
 
+// Within google.protobuf.Timestamp's own range (0001-01-01 to 9999-12-31,
+// nanos in [0, 1e9)): what a request's time must be before anything else.
+inline bool IsValidTimestamp(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() >= -62135596800 && ts.seconds() <= 253402300799 &&
+         ts.nanos() >= 0 && ts.nanos() < 1000000000;
+}
+
 }  // namespace referral
 
 #endif  // REFERRAL_COMMON_TIMESTAMPS_H_

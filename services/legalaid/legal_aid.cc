@@ -19,20 +19,11 @@
 namespace referral::legalaid {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 
 constexpr int kFeedPage = 1000;
 constexpr size_t kMaxLawyerId = 32;
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-bool ValidTimestamp(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
-         ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
-         ts.nanos() < 1000000000;
-}
+google::protobuf::Timestamp Ts(absl::Time t) { return ProtoTime(t); }
 
 absl::Status Invalid(absl::string_view field, std::string message, std::string zh) {
   return MakeError(ErrorReason::kInvalidField, std::move(message), std::move(zh),
@@ -768,7 +759,7 @@ absl::StatusOr<v1::EvaluateLawyerResponse> LegalAid::EvaluateLawyer(
   }
   RETURN_IF_ERROR(CheckText("evaluation.note", in.note()));
   RETURN_IF_ERROR(CheckText("evaluation.evaluator", in.evaluator()));
-  if (in.has_evaluate_time() && !ValidTimestamp(in.evaluate_time())) {
+  if (in.has_evaluate_time() && !IsValidTimestamp(in.evaluate_time())) {
     return Invalid("evaluation.evaluate_time",
                    "evaluation.evaluate_time is not a valid time: when the evaluation "
                    "took place, or leave it unset for now",

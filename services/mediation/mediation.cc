@@ -17,7 +17,6 @@
 namespace referral::mediation {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 
 constexpr int kFeedPage = 1000;
 constexpr char kInvitedType[] = "referral.v1.MeetingParticipantInvited";
@@ -42,12 +41,6 @@ absl::Status CaseNotFound(absl::string_view case_id) {
                    {.metadata = {{"case_id", std::string(case_id)}}});
 }
 
-bool ValidTimestamp(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() >= TimeUtil::kTimestampMinSeconds &&
-         ts.seconds() <= TimeUtil::kTimestampMaxSeconds && ts.nanos() >= 0 &&
-         ts.nanos() < 1000000000;
-}
-
 bool IsSet(const google::protobuf::Timestamp& ts) {
   return ts.seconds() != 0 || ts.nanos() != 0;
 }
@@ -60,7 +53,7 @@ absl::Status CheckSlot(const v1::MeetingSlot& slot, absl::string_view field,
   const std::pair<const google::protobuf::Timestamp*, const char*> times[] = {
       {&slot.start_time(), "start_time"}, {&slot.end_time(), "end_time"}};
   for (const auto& [ts, name] : times) {
-    if (!IsSet(*ts) || !ValidTimestamp(*ts)) {
+    if (!IsSet(*ts) || !IsValidTimestamp(*ts)) {
       return Invalid(absl::StrCat(field, ".", name),
                      absl::StrCat(field, ".", name,
                                   " is required: when the meeting starts and ends"),
@@ -904,7 +897,7 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
                      "每期金额须大于零，且各期之和等于总金额");
     }
     sum += inst.amount_fen();
-    if (!IsSet(inst.due_time()) || !ValidTimestamp(inst.due_time())) {
+    if (!IsSet(inst.due_time()) || !IsValidTimestamp(inst.due_time())) {
       return Invalid(field + ".due_time",
                      absl::StrCat(field, ".due_time is required: when it is due"),
                      "请填写每期的履行期限");
@@ -1033,7 +1026,7 @@ absl::StatusOr<v1::RecordPaymentResponse> Mediation::RecordPayment(
     return Invalid("amount_fen", "amount_fen must be more than zero: what was paid, in fen",
                    "付款金额必须大于零");
   }
-  if (request.has_paid_time() && !ValidTimestamp(request.paid_time())) {
+  if (request.has_paid_time() && !IsValidTimestamp(request.paid_time())) {
     return Invalid("paid_time",
                    "paid_time is not a valid time: when the money was paid, or leave "
                    "it unset for now",

@@ -73,10 +73,7 @@ absl::Status CheckAttachments(
 // Checked while deciding, after a retry has found its first answer.
 absl::Status CheckDueLater(const google::protobuf::Timestamp& ts,
                            absl::string_view field, absl::Time now) {
-  // google.protobuf.Timestamp's own range: 0001-01-01 to 9999-12-31.
-  const bool valid = ts.seconds() >= -62135596800 && ts.seconds() <= 253402300799 &&
-                     ts.nanos() >= 0 && ts.nanos() < 1000000000;
-  if (valid && TimeOf(ts) > now) {
+  if (IsValidTimestamp(ts) && TimeOf(ts) > now) {
     return absl::OkStatus();
   }
   return Invalid(field,
