@@ -1,5 +1,7 @@
 #include "services/deadlines/deadlines.h"
 
+#include "common/timestamps.h"
+
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
@@ -13,9 +15,7 @@ absl::Time Shanghai(int y, int mo, int d, int h, int mi) {
                          absl::FixedTimeZone(8 * 3600));
 }
 
-absl::Time T(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
+absl::Time T(const google::protobuf::Timestamp& ts) { return TimeOf(ts); }
 
 v1::Event InCase(v1::Event e, uint64_t sequence) {
   e.set_subject("qinzhou.justice:2026-000001");

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/timestamps.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -39,10 +40,6 @@ absl::Time Shanghai(int y, int m, int d, int hh, int mm) {
   absl::TimeZone z;
   if (!absl::LoadTimeZone("Asia/Shanghai", &z)) z = absl::FixedTimeZone(8 * 3600);
   return absl::FromCivil(absl::CivilMinute(y, m, d, hh, mm), z);
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
 }
 
 // A case log port that forwards to another, with faults to inject.

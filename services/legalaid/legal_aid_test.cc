@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "common/timestamps.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "common/vocabulary.h"
@@ -46,10 +47,6 @@ absl::TimeZone Shanghai() {
 absl::Time At(int y, int mo, int d, int h, int mi = 0) {
   return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), Shanghai());
 }
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
-
 // 2026-03-04 is a Wednesday; 03-06 a Friday, 03-07 a Saturday, 03-09 a Monday.
 const absl::Time kWednesday = At(2026, 3, 4, 10);
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/timestamps.h"
 #include "common/errors.h"
 #include "common/vocabulary.h"
 #include "common/status_matchers.h"
@@ -47,10 +48,6 @@ constexpr char kHousing[] = "qinzhou.housing";
 google::protobuf::Timestamp Ts(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
-}
-
 v1::Invitee NodeInvitee(const std::string& node) {
   v1::Invitee i;
   i.set_node(node);

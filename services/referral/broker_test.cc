@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "common/timestamps.h"
 #include "common/errors.h"
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
@@ -342,10 +343,6 @@ TEST_F(BrokerTest, EscalationsAndMeetingInvitationsReachTheInboxButTimersBeingSe
 }
 
 // ------------------------------------------------------------------ deadlines
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(ts));
-}
 
 google::protobuf::Timestamp Ts(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
