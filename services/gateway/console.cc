@@ -13,10 +13,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "clients/refctl/describe.h"
 #include "clients/refctl/trace_svg.h"
+#include "clients/refctl/units.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
+#include "common/timestamps.h"
 #include "common/vocabulary.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -159,6 +163,63 @@ absl::Status ParseBody(absl::string_view body, google::protobuf::Message* messag
   return absl::OkStatus();
 }
 
+// "2026-03-01" -> that day; nothing else (no times, no other spellings).
+std::optional<absl::CivilDay> ParseDay(absl::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!absl::ascii_isdigit(s[i])) return std::nullopt;
+  }
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(s, &day)) return std::nullopt;
+  // A day that does not exist (02-30) is a typo, never another day: the
+  // round trip refuses anything the parser would have normalised.
+  if (absl::FormatCivilTime(day) != s) return std::nullopt;
+  return day;
+}
+
+// A search criterion as a person picks it: a vocabulary key or enum name.
+template <typename Enum>
+absl::StatusOr<Enum> SearchTerm(const json& value, absl::Span<const Term<Enum>> table,
+                                absl::string_view field, absl::string_view enum_prefix,
+                                absl::string_view zh_what) {
+  if (value.is_null() || (value.is_string() && value.get<std::string>().empty())) {
+    return Enum{};
+  }
+  const Term<Enum>* term =
+      value.is_string() ? refctl::ParseTerm(table, value.get<std::string>(), enum_prefix)
+                        : nullptr;
+  if (term == nullptr) {
+    return InvalidField(std::string(field),
+                        absl::StrCat(field, " is one of ", KeysOf(table),
+                                     " (or its enum name), or empty for any"),
+                        absl::StrCat(zh_what, "无效，请从列表中选择。"));
+  }
+  return term->value;
+}
+
+// opened_from / opened_to: a calendar day in Asia/Shanghai; `to` is included
+// whole, so it becomes the next day's first moment.
+absl::StatusOr<std::optional<google::protobuf::Timestamp>> SearchDay(
+    const json& value, absl::string_view field, bool end, absl::string_view zh_what) {
+  if (value.is_null() || (value.is_string() && value.get<std::string>().empty())) {
+    return std::nullopt;
+  }
+  std::optional<absl::CivilDay> day;
+  if (value.is_string()) day = ParseDay(value.get<std::string>());
+  std::optional<google::protobuf::Timestamp> ts;
+  if (day.has_value()) {
+    ts = ProtoTime(absl::FromCivil(end ? *day + 1 : *day, refctl::Shanghai()));
+  }
+  if (!ts.has_value() || !IsValidTimestamp(*ts)) {
+    return InvalidField(
+        std::string(field),
+        absl::StrCat(field, " is a calendar day in Asia/Shanghai written YYYY-MM-DD, e.g. ",
+                     "2026-03-01", end ? " (that day included)" : ""),
+        absl::StrCat(zh_what, "应为日期，格式如 2026-03-01，请重新选择。"));
+  }
+  return ts;
+}
+
 std::string RandomRequestId() {
   thread_local absl::BitGen gen;
   return absl::StrFormat("console-%016x", absl::Uniform<uint64_t>(gen));
@@ -209,6 +270,49 @@ json ErrorValue(const absl::Status& status) {
 }
 
 }  // namespace
+
+absl::StatusOr<v1::SearchCasesRequest> CaseSearchFromJson(absl::string_view body) {
+  v1::SearchCasesRequest out;
+  if (absl::StripAsciiWhitespace(body).empty()) return out;
+  json fields = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!fields.is_object()) {
+    return InvalidField("", "the body is not a JSON object of search criteria",
+                        "请求内容不是有效的 JSON 请求，请检查后重试。");
+  }
+  auto take = [&fields](const char* name) {
+    json v;
+    if (auto it = fields.find(name); it != fields.end()) {
+      v = std::move(*it);
+      fields.erase(it);
+    }
+    return v;
+  };
+  // The days' proto3 JSON names would parse as Timestamps, with another
+  // meaning for the end of the range: one spelling only.
+  for (const char* camel : {"openedFrom", "openedTo"}) {
+    if (fields.contains(camel)) {
+      return InvalidField(camel,
+                          absl::StrCat("write opened_from and opened_to (calendar days), not ",
+                                       camel),
+                          "请使用 opened_from 和 opened_to 填写日期。");
+    }
+  }
+  const json matter = take("matter"), state = take("state");
+  const json from = take("opened_from"), to = take("opened_to");
+  // The rest is the request's own proto3 JSON; the four fields above go in
+  // after, as they were given for people.
+  RETURN_IF_ERROR(ParseBody(Dump(fields), &out));
+  ASSIGN_OR_RETURN(v1::Matter m, SearchTerm(matter, Matters(), "matter", "MATTER_", "事项"));
+  ASSIGN_OR_RETURN(v1::ReferralState st,
+                   SearchTerm(state, ReferralStates(), "state", "REFERRAL_STATE_", "转介状态"));
+  out.set_matter(m);
+  out.set_state(st);
+  ASSIGN_OR_RETURN(auto from_ts, SearchDay(from, "opened_from", false, "开始日期"));
+  ASSIGN_OR_RETURN(auto to_ts, SearchDay(to, "opened_to", true, "结束日期"));
+  if (from_ts.has_value()) *out.mutable_opened_from() = *from_ts;
+  if (to_ts.has_value()) *out.mutable_opened_to() = *to_ts;
+  return out;
+}
 
 absl::Span<const HttpErrorRow> HttpErrorTable() { return kHttpErrors; }
 
@@ -301,6 +405,7 @@ absl::StatusOr<ApiResponse> Console::Route(const ApiRequest& request) {
     ASSIGN_OR_RETURN(v1::ListCasesResponse out, ports_.referral->ListCases(node, r));
     return ProtoResponse(out);
   }
+  if (rest == "cases:search" && request.method == "POST") return SearchCases(node, request);
   if (absl::StartsWith(rest, "cases/")) {
     return CaseRoute(node, rest.substr(6), request);
   }
@@ -433,6 +538,22 @@ absl::StatusOr<ApiResponse> Console::Dashboard(absl::string_view node,
   };
   if (!overdue_error.ok()) out["overdue_error"] = ErrorValue(overdue_error);
   return JsonResponse(out);
+}
+
+absl::StatusOr<ApiResponse> Console::SearchCases(absl::string_view node,
+                                                 const ApiRequest& request) {
+  if (!request.query.empty()) {
+    const std::string& name = request.query.begin()->first;
+    return InvalidField(
+        name,
+        absl::StrCat("cases:search takes its criteria in the POST body (\"", name,
+                     "\" too), never in the URL: web servers log URLs and browsers keep "
+                     "them, and the criteria may hold a worker's ID number"),
+        "搜索条件请放在请求内容中，不要放在网址里：网址会留在日志和浏览记录中，可能泄露身份证号码。");
+  }
+  ASSIGN_OR_RETURN(v1::SearchCasesRequest r, CaseSearchFromJson(request.body));
+  ASSIGN_OR_RETURN(v1::SearchCasesResponse out, ports_.referral->SearchCases(node, r));
+  return ProtoResponse(out);
 }
 
 absl::StatusOr<ApiResponse> Console::CaseRoute(absl::string_view node,

@@ -13,6 +13,8 @@
 //   GET  /api/v1/nodes                       nodes this console may act as
 //   GET  /api/v1/vocabulary                  labels (zh/en) of every enum
 //   GET  /api/v1/cases                       ListCases
+//   POST /api/v1/cases:search                SearchCases, the criteria in the
+//                                            body (CaseSearchFromJson below)
 //   GET  /api/v1/cases/{case}                GetCase
 //   GET  /api/v1/cases/{case}/trace          TraceCase: {events, timeline}
 //   GET  /api/v1/cases/{case}/timeline.svg   the swimlane picture (SVG)
@@ -30,10 +32,16 @@
 // Query parameters fill the request message's fields by name (page_size,
 // role=REFERRAL_ROLE_RECEIVED, state=...); a parameter the request has no
 // field for is INVALID_FIELD (400), so a typo is never silently ignored. A
-// field added to a request (say ListCasesRequest.q) becomes a parameter
-// with no change here. A POST body is the request in proto3 JSON; the
-// referral id comes from the path, and a request_id is generated when the
-// body has none (send one to retry safely: the same id has its effect once).
+// field added to a request becomes a parameter with no change here. A POST
+// body is the request in proto3 JSON; the referral id comes from the path,
+// and a request_id is generated when the body has none (send one to retry
+// safely: the same id has its effect once).
+//
+// The case search is a POST although it changes nothing: its criteria may
+// hold a worker's ID number, and a URL is what web servers log and browsers
+// keep in their history, so the criteria travel in the body and a query
+// parameter on cases:search is INVALID_FIELD (400). One design for every
+// criterion, so none of them is ever put in a URL by habit.
 //
 // Errors: {"error": {"code", "reason", "message", "message_zh"}} with the
 // HTTP status from HttpErrorTable(), the one mapping of gRPC codes to HTTP.
@@ -129,6 +137,8 @@ class Console {
                                     const ApiRequest& request);
   absl::StatusOr<ApiResponse> Dashboard(absl::string_view node,
                                         const ApiRequest& request);
+  absl::StatusOr<ApiResponse> SearchCases(absl::string_view node,
+                                          const ApiRequest& request);
   absl::StatusOr<ApiResponse> CaseRoute(absl::string_view node,
                                         absl::string_view rest,
                                         const ApiRequest& request);
@@ -141,6 +151,24 @@ class Console {
   absl::Mutex mu_;
   std::optional<std::vector<v1::Node>> directory_nodes_ ABSL_GUARDED_BY(mu_);
 };
+
+// The body of POST /api/v1/cases:search as the SearchCasesRequest it asks
+// for. The body is that request in proto3 JSON (worker_name,
+// worker_id_number, party_name, project, node, page_size, page_token,
+// purpose; empty = every case the node may see), except four fields a
+// person fills in from a form:
+//   matter, state  a vocabulary key ("wage_arrears", "accepted") or the
+//                  enum name ("MATTER_WAGE_ARREARS"); "" = any
+//   opened_from    a calendar day "YYYY-MM-DD" in Asia/Shanghai: from that
+//                  day's first moment
+//   opened_to      a calendar day, included whole: the range ends at the
+//                  next day's first moment in Asia/Shanghai, so from = to =
+//                  one day finds the cases opened on that day
+// "" or null leaves a criterion out. Anything else is INVALID_ARGUMENT
+// (INVALID_FIELD naming the field, in English and Chinese). What only the
+// referral service can judge (an ID number's check digit, a page token, a
+// range that ends before it starts) it judges, with its own reason.
+absl::StatusOr<v1::SearchCasesRequest> CaseSearchFromJson(absl::string_view body);
 
 // Loopback rules (http_server.h applies them).
 //

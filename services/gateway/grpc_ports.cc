@@ -119,6 +119,11 @@ absl::StatusOr<v1::ListCasesResponse> GrpcReferralPort::ListCases(
   return Unary<v1::ReferralService>(channels_, address_, node,
                                     &v1::ReferralService::Stub::ListCases, r);
 }
+absl::StatusOr<v1::SearchCasesResponse> GrpcReferralPort::SearchCases(
+    absl::string_view node, const v1::SearchCasesRequest& r) {
+  return Unary<v1::ReferralService>(channels_, address_, node,
+                                    &v1::ReferralService::Stub::SearchCases, r);
+}
 absl::StatusOr<v1::GetCaseResponse> GrpcReferralPort::GetCase(absl::string_view node,
                                                               const v1::GetCaseRequest& r) {
   return Unary<v1::ReferralService>(channels_, address_, node,

@@ -71,6 +71,8 @@ class GrpcReferralPort final : public ReferralPort {
       : channels_(channels), address_(std::move(address)) {}
   absl::StatusOr<v1::ListCasesResponse> ListCases(absl::string_view node,
                                                   const v1::ListCasesRequest& r) override;
+  absl::StatusOr<v1::SearchCasesResponse> SearchCases(absl::string_view node,
+                                                      const v1::SearchCasesRequest& r) override;
   absl::StatusOr<v1::GetCaseResponse> GetCase(absl::string_view node,
                                               const v1::GetCaseRequest& r) override;
   absl::StatusOr<v1::TraceCaseResponse> TraceCase(absl::string_view node,

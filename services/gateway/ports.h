@@ -28,6 +28,8 @@ class ReferralPort {
   virtual ~ReferralPort() = default;
   virtual absl::StatusOr<v1::ListCasesResponse> ListCases(
       absl::string_view node, const v1::ListCasesRequest& request) = 0;
+  virtual absl::StatusOr<v1::SearchCasesResponse> SearchCases(
+      absl::string_view node, const v1::SearchCasesRequest& request) = 0;
   virtual absl::StatusOr<v1::GetCaseResponse> GetCase(
       absl::string_view node, const v1::GetCaseRequest& request) = 0;
   virtual absl::StatusOr<v1::TraceCaseResponse> TraceCase(

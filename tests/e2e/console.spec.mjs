@@ -2,8 +2,11 @@
 // by npm's playwright-core): what a person at labour inspection's desk sees.
 // Run by console_e2e.sh, which starts the services and seeds the case:
 //   GATEWAY_URL  the console, e.g. http://127.0.0.1:8080/
-//   CASE_ID      a case the justice bureau opened and referred ...
-//   REFERRAL_ID  ... to qinzhou.labor-inspection (REQUESTED)
+//   CASE_ID      a case the justice bureau opened (project 玉泉花园二期,
+//                worker 张三 with WORKER_ID) and referred ...
+//   REFERRAL_ID  ... to qinzhou.labor-inspection (REQUESTED); the bureau
+//                has 21 more cases of its own, none referred
+//   WORKER_ID    张三's ID number
 //   HAS_MEDIATION, HAS_DEADLINES  "1" when those services run
 //   ARTIFACT_DIR where screenshots go
 // Prints "ok: ..." per check; exits 1 with the page's text on the first
@@ -23,7 +26,11 @@ const env = (name) => {
 const GATEWAY = env('GATEWAY_URL');
 const CASE_ID = env('CASE_ID');
 const REFERRAL_ID = env('REFERRAL_ID');
+const WORKER_ID = env('WORKER_ID');
+// As every list shows it: masked by the referral service.
+const MASKED_ID = `${WORKER_ID.slice(0, 3)}${'*'.repeat(13)}${WORKER_ID.slice(-2)}`;
 const ARTIFACTS = process.env.ARTIFACT_DIR || '.';
+const JUSTICE = 'qinzhou.justice';
 const LABOR = 'qinzhou.labor-inspection';
 const HOUSING = 'qinzhou.housing';
 const TIMEOUT_MS = 10_000;
@@ -55,6 +62,9 @@ const page = await context.newPage();
 const consoleErrors = [];
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
 page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+// Every URL the page asked for: an ID number must never be in one.
+const requestedUrls = [];
+page.on('request', (r) => requestedUrls.push(r.url()));
 
 async function shot(name) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -124,16 +134,85 @@ try {
   // ------------------------------------------------- cases, with search
   await page.locator('#nav a', { hasText: '案件' }).click();
   const caseRow = page.locator(`tr[data-case="${CASE_ID}"]`);
-  await until('the case in 案件', async () => (await caseRow.count()) === 1 && caseRow.isVisible());
-  const search = page.getByRole('searchbox');
-  await search.fill('仲裁');  // matches nothing of this case
-  await until('the row hidden', async () => !(await caseRow.isVisible()));
-  await until('no-match note', async () => page.getByText('没有符合搜索条件的案件').isVisible());
-  await search.fill('欠薪');
-  await until('the row back', async () => caseRow.isVisible());
-  await search.fill('labor-inspection');  // the node it was referred to
-  await until('found by the addressee', async () => caseRow.isVisible());
-  ok('案件: listed; the search box filters it');
+  await until('the case in 案件', async () => (await caseRow.count()) === 1);
+  const form = page.locator('form.case-search');
+  const nothingFound = page.getByTestId('no-cases');
+  const isSearch = (r) => r.url().endsWith('/api/v1/cases:search') && r.request().method() === 'POST';
+  // Starts again from one empty criterion, then sets the criteria `fill`
+  // sets and presses 搜索; resolves once the service has answered.
+  async function search(fill) {
+    await Promise.all([
+      page.waitForResponse((r) => isSearch(r) && r.request().postData() === '{}'),
+      form.getByRole('button', { name: '清除条件' }).click(),
+    ]);
+    await fill(form.locator('.criterion'));
+    const [response] = await Promise.all([
+      page.waitForResponse(isSearch),
+      form.getByRole('button', { name: '搜索', exact: true }).click(),
+    ]);
+    return response;
+  }
+  const pick = async (row, field) => row.getByTestId('search-field').selectOption(field);
+  const typeIn = (field, value) => async (rows) => {
+    await pick(rows.first(), field);
+    await rows.first().locator('input[type=text]').fill(value);
+  };
+  const foundOnly = (what) => until(what, async () =>
+    (await caseRow.count()) === 1 && (await page.locator('tr[data-case]').count()) === 1);
+  const foundNothing = (what) => until(what, async () =>
+    (await nothingFound.count()) === 1 && (await text(nothingFound)) === '没有符合搜索条件的案件。' &&
+    (await page.locator('tr[data-case]').count()) === 0);
+
+  await search(typeIn('project', '玉泉花园'));
+  await foundOnly('found by project 玉泉花园');
+  const workers = await text(caseRow.locator('td.workers'));
+  if (!workers.includes(`张三 ${MASKED_ID}`) || workers.includes(WORKER_ID)) {
+    throw new Error(`workers shown as "${workers}", want 张三 ${MASKED_ID} as the service masked it`);
+  }
+  ok(`案件 search by 项目: found, the worker shown masked (${MASKED_ID})`);
+
+  await search(typeIn('project', '没有这个项目'));
+  await foundNothing('没有符合搜索条件的案件 for an unknown project');
+  ok('案件 search that finds nothing says 没有符合搜索条件的案件。');
+
+  await search(typeIn('worker_name', '张'));
+  await foundOnly('found by worker name 张');
+  const byId = await search(typeIn('worker_id_number', WORKER_ID));
+  if (!byId.request().postData().includes(WORKER_ID)) throw new Error('the ID number was not in the POST body');
+  await foundOnly('found by ID number');
+  if ((await text(page.locator('main'))).includes(WORKER_ID)) throw new Error('the page shows the ID number in clear');
+  ok('案件 search by 工人姓名 and by 工人身份证号码 (in the POST body): found');
+
+  // A mistyped ID number: the service's reason, in Chinese, on the page.
+  await search(typeIn('worker_id_number', `${WORKER_ID.slice(0, 17)}${WORKER_ID.endsWith('1') ? '2' : '1'}`));
+  const idError = page.locator('main [role=alert]');
+  await until('the ID number error', async () => (await text(idError)).includes('校验位'));
+  if (!(await text(idError)).includes('400')) throw new Error(`the error: ${await text(idError)}`);
+  ok('a mistyped ID number: 400 with 身份证号码校验位不符');
+
+  // Two criteria: the matter, and the day the case was opened (Asia/Shanghai).
+  const opened = await page.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/cases/${encodeURIComponent(id)}`,
+      { headers: { 'X-Referral-Node': 'qinzhou.labor-inspection' } });
+    return (await r.json()).case.create_time;
+  }, CASE_ID);
+  const shanghaiDay = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(ms));
+  const day = shanghaiDay(Date.parse(opened));
+  const dayAfter = shanghaiDay(Date.parse(opened) + 86_400_000);
+  const byMatterAndDays = (from, to) => async (rows) => {
+    await pick(rows.first(), 'matter');
+    await rows.first().locator('select').nth(1).selectOption('MATTER_WAGE_ARREARS');
+    await form.getByRole('button', { name: '添加条件' }).click();
+    await pick(rows.nth(1), 'opened');
+    await rows.nth(1).locator('input[type=date]').first().fill(from);
+    await rows.nth(1).locator('input[type=date]').last().fill(to);
+  };
+  await search(byMatterAndDays(day, day));
+  await foundOnly(`found by 欠薪 opened ${day} to ${day}`);
+  await search(byMatterAndDays(dayAfter, dayAfter));
+  await foundNothing(`nothing opened on ${dayAfter}`);
+  ok(`案件 search by 事项 and 立案日期 ${day}–${day} (that day included): found; ${dayAfter}: nothing`);
+  await shot('4-search');
 
   // ------------------------------------------------------------ dashboard
   await page.locator('#nav a', { hasText: '统计' }).click();
@@ -144,7 +223,31 @@ try {
   const wantOverdue = process.env.HAS_DEADLINES === '1' ? '0' : '未知';
   if (overdue !== wantOverdue) throw new Error(`overdue ${overdue}, want ${wantOverdue}`);
   ok(`统计: referrals in 1, out 0, overdue ${overdue}`);
-  await shot('4-dashboard');
+  await shot('5-dashboard');
+
+  // --------------------------------------------- pages of search results
+  // The justice bureau has 22 cases: a page of 20, then one of 2.
+  await actAs(JUSTICE);
+  await page.locator('#nav a', { hasText: '案件' }).click();
+  await search(async () => {});
+  const rows = page.locator('tr[data-case]');
+  const pageNumber = page.getByTestId('page-number');
+  await until('page 1 of 20', async () => (await rows.count()) === 20 && (await text(pageNumber)) === '第 1 页');
+  const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.case));
+  await page.getByRole('button', { name: '下一页' }).click();
+  await until('page 2 of 2', async () => (await rows.count()) === 2 && (await text(pageNumber)) === '第 2 页');
+  const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.case));
+  if (secondPage.some((id) => firstPage.includes(id))) throw new Error(`page 2 repeats page 1: ${secondPage}`);
+  if (![...firstPage, ...secondPage].includes(CASE_ID)) throw new Error(`${CASE_ID} is on neither page`);
+  if ((await page.getByRole('button', { name: '下一页' }).count()) !== 0) throw new Error('the last page offers 下一页');
+  await page.getByRole('button', { name: '上一页' }).click();
+  await until('back on page 1', async () => (await rows.count()) === 20 && (await text(pageNumber)) === '第 1 页');
+  ok(`${JUSTICE} 案件: 第 1 页 20 cases, 下一页 第 2 页 the other 2, 上一页 back`);
+  await shot('6-pages');
+
+  const leaked = requestedUrls.filter((u) => u.includes(WORKER_ID));
+  if (leaked.length > 0) throw new Error(`the ID number went into a URL: ${leaked}`);
+  ok('no URL the page requested holds the ID number');
 
   // ------------------------------------------- the negative control
   // Housing is a node this console may act as, but not party to the case:
@@ -164,7 +267,7 @@ try {
     throw new Error('a node not party to the case was shown the case');
   }
   ok(`${HOUSING} on the case page: 403 NOT_A_PARTY, no case shown`);
-  await shot('5-not-a-party');
+  await shot('7-not-a-party');
 
   // English for those who want it: the same page, English words.
   await page.locator('#lang-toggle').click();
@@ -184,9 +287,9 @@ try {
   ok('a node not in --nodes: 403 NODE_NOT_SERVED');
 
   if (consoleErrors.length > 0) {
-    // Failed fetches the page shows as errors are expected (the 403s); a
-    // script error is not.
-    const scriptErrors = consoleErrors.filter((e) => !/status of (403|503)/.test(e));
+    // Failed fetches the page shows as errors are expected (the mistyped ID
+    // number's 400, the 403s); a script error is not.
+    const scriptErrors = consoleErrors.filter((e) => !/status of (400|403|503)/.test(e));
     if (scriptErrors.length > 0) throw new Error(`script errors: ${scriptErrors.join('; ')}`);
   }
 } catch (e) {

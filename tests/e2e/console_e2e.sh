@@ -4,10 +4,11 @@
 # directory, referral (and mediation and deadlines when built) and gateway
 # executables on loopback ports with mTLS certificates from tools/pki.sh; a
 # case seeded with refctl (opened by the justice bureau, referred to labour
-# inspection); then console.spec.mjs drives Debian's Chromium headless with
+# inspection, with a worker's ID number, and 21 more of the bureau's own to
+# page through); then console.spec.mjs drives Debian's Chromium headless with
 # npm's playwright-core (never a downloaded browser) through the inbox, the
-# case page with its timeline picture, the dashboard, and a node that is not
-# party to the case (which must see the 403, not the case).
+# case page with its timeline picture, the case search, the dashboard, and a
+# node that is not party to the case (which must see the 403, not the case).
 #
 # Usage: console_e2e.sh REFCTL CASELOG DIRECTORY REFERRAL GATEWAY
 #                       [--mediation=BIN] [--deadlines=BIN]
@@ -94,21 +95,28 @@ code="$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example.c
 [ "$code" = 403 ] || fail "a foreign Origin got $code, want 403"
 pass "gateway at $GATEWAY; foreign Host and Origin refused"
 
-# The scene: the justice bureau opens a green-channel case and refers it to
-# labour inspection.
+# The scene: the justice bureau opens a green-channel case (23 workers, one
+# of them named with his ID number) and refers it to labour inspection.
+WORKER_ID=620502199003071610
 R=(--pki "$PKI" --referral "$REFERRAL" --node "$JUSTICE" -o json)
 out="$("$REFCTL" "${R[@]}" case open --title "某住宅小区项目农民工欠薪" --matter wage_arrears \
-  --channel hotline --amount 460000 --workers 23 \
-  --respondent general_contractor=某建筑工程有限公司 --green)" || fail "case open: $out"
+  --channel hotline --amount 460000 --workers 23 --claimant "张三:13912345678:$WORKER_ID" \
+  --project "玉泉花园二期" --respondent general_contractor=某建筑工程有限公司 --green)" ||
+  fail "case open: $out"
 CASE="$(printf '%s\n' "$out" | sed -n 's/.*"case_id": "\([^"]*\)".*/\1/p' | head -n 1)"
 [ -n "$CASE" ] || fail "no case id in: $out"
 out="$("$REFCTL" "${R[@]}" refer "$CASE" --to "$LABOR" --purpose "责令支付拖欠工资" \
   --priority green)" || fail "refer: $out"
 REF="$(printf '%s\n' "$out" | sed -n 's/.*"referral_id": "\([^"]*\)".*/\1/p' | head -n 1)"
 [ -n "$REF" ] || fail "no referral id in: $out"
-pass "seeded $CASE with $REF to $LABOR"
+# More than one page (20) of the bureau's own cases, none referred.
+for i in $(seq 1 21); do
+  out="$("$REFCTL" "${R[@]}" case open --title "秦州花园欠薪 $i" --matter wage_arrears \
+    --workers 3 --project "秦州花园")" || fail "case open $i: $out"
+done
+pass "seeded $CASE with $REF to $LABOR, and 21 more cases of $JUSTICE"
 
-GATEWAY_URL="$GATEWAY" CASE_ID="$CASE" REFERRAL_ID="$REF" \
+GATEWAY_URL="$GATEWAY" CASE_ID="$CASE" REFERRAL_ID="$REF" WORKER_ID="$WORKER_ID" \
   HAS_MEDIATION="${MEDIATION:+1}" HAS_DEADLINES="${DEADLINES:+1}" \
   ARTIFACT_DIR="${CONSOLE_E2E_ARTIFACTS:-$work}" CHROMIUM="$CHROMIUM" \
   node "$ROOT/tests/e2e/console.spec.mjs" || fail "the browser test failed (above)"

@@ -41,7 +41,30 @@ const STRINGS = {
     accept: '受理',
     received: (id) => `已签收 ${id}`,
     accepted: (id) => `已受理 ${id}`,
-    search: '搜索案件编号、标题、机构、事项…',
+    searchBy: '搜索条件',
+    workerName: '工人姓名',
+    workerNameHint: '姓名或开头几个字',
+    idNumber: '工人身份证号码',
+    idNumberHint: '18位身份证号码',
+    partyName: '用人单位/承包商/开发商',
+    partyNameHint: '名称或开头几个字',
+    projectHint: '项目名称中的字词',
+    partyNode: '相关机构',
+    partyNodeHint: '机构代码，如 qinzhou.labor-inspection',
+    referralState: '转介状态',
+    openedDate: '立案日期',
+    dateFrom: '起',
+    dateTo: '止（含当日）',
+    any: '不限',
+    addCriterion: '添加条件',
+    removeCriterion: '删除此条件',
+    searchButton: '搜索',
+    clearSearch: '清除条件',
+    prevPage: '上一页',
+    nextPage: '下一页',
+    pageN: (n) => `第 ${n} 页`,
+    opened: '立案时间',
+    workers: '工人',
     caseTitle: '标题',
     matter: '事项',
     owner: '立案机构',
@@ -118,7 +141,30 @@ const STRINGS = {
     accept: 'Accept',
     received: (id) => `Received ${id}`,
     accepted: (id) => `Accepted ${id}`,
-    search: 'Search case id, title, node, matter…',
+    searchBy: 'Search by',
+    workerName: 'Worker name',
+    workerNameHint: 'Name or its beginning',
+    idNumber: "Worker's ID number",
+    idNumberHint: '18-character ID number',
+    partyName: 'Employer, contractor or developer',
+    partyNameHint: 'Name or its beginning',
+    projectHint: 'Part of the project name',
+    partyNode: 'Node party to the case',
+    partyNodeHint: 'Node name, e.g. qinzhou.labor-inspection',
+    referralState: 'Referral state',
+    openedDate: 'Opened',
+    dateFrom: 'from',
+    dateTo: 'to (included)',
+    any: 'Any',
+    addCriterion: 'Add a criterion',
+    removeCriterion: 'Remove this criterion',
+    searchButton: 'Search',
+    clearSearch: 'Clear',
+    prevPage: 'Previous page',
+    nextPage: 'Next page',
+    pageN: (n) => `Page ${n}`,
+    opened: 'Opened',
+    workers: 'Workers',
     caseTitle: 'Title',
     matter: 'Matter',
     owner: 'Opened by',
@@ -390,46 +436,183 @@ async function inboxView() {
   ];
 }
 
-async function casesView() {
-  const listed = await apiJson('/api/v1/cases');
-  const cases = listed.cases || [];
+// ------------------------------------------------------------ case search
+
+// What cases can be searched by (POST /api/v1/cases:search, criteria in the
+// body: an ID number never goes in a URL). `key` is the request field;
+// "opened" is the pair opened_from / opened_to, Asia/Shanghai days, the
+// last one included.
+const SEARCH_FIELDS = [
+  { key: 'worker_name', label: 'workerName', kind: 'text', hint: 'workerNameHint' },
+  { key: 'worker_id_number', label: 'idNumber', kind: 'text', hint: 'idNumberHint', maxlength: 18 },
+  { key: 'party_name', label: 'partyName', kind: 'text', hint: 'partyNameHint' },
+  { key: 'project', label: 'project', kind: 'text', hint: 'projectHint' },
+  { key: 'matter', label: 'matter', kind: 'term', table: 'matters' },
+  { key: 'node', label: 'partyNode', kind: 'text', hint: 'partyNodeHint' },
+  { key: 'state', label: 'referralState', kind: 'term', table: 'referral_states' },
+  { key: 'opened', label: 'openedDate', kind: 'days' },
+];
+
+const WORKER_ROLES = new Set(['PARTY_ROLE_WORKER', 'PARTY_ROLE_WORKER_GROUP', 'PARTY_ROLE_WORKER_REPRESENTATIVE']);
+
+// The search as the person left it, kept across redraws (language, a case
+// and back): the form's rows, the criteria last searched, and the page
+// tokens of the pages up to the one shown ('' = the first page). Another
+// node starts again from the first page.
+const caseSearch = {
+  rows: [{ field: 'worker_name', value: '', to: '' }],
+  criteria: {},
+  pages: [''],
+  node: null,
+};
+
+function newRow() {
+  const used = new Set(caseSearch.rows.map((r) => r.field));
+  const free = SEARCH_FIELDS.find((f) => !used.has(f.key));
+  return free ? { field: free.key, value: '', to: '' } : null;
+}
+
+// The request body for the form as filled in: empty fields are no criterion.
+function criteriaOfForm() {
+  const body = {};
+  for (const row of caseSearch.rows) {
+    if (row.field === 'opened') {
+      if (row.value) body.opened_from = row.value;
+      if (row.to) body.opened_to = row.to;
+    } else if (row.value.trim()) {
+      body[row.field] = row.value.trim();
+    }
+  }
+  return body;
+}
+
+function criterionControl(row, field) {
+  const set = (key) => (ev) => { row[key] = ev.target.value; };
+  if (field.kind === 'days') {
+    return [
+      h('label', {}, t('dateFrom'), ' ',
+        h('input', { type: 'date', value: row.value, 'aria-label': `${t('openedDate')} ${t('dateFrom')}`, oninput: set('value') })),
+      h('label', {}, t('dateTo'), ' ',
+        h('input', { type: 'date', value: row.to, 'aria-label': `${t('openedDate')} ${t('dateTo')}`, oninput: set('to') })),
+    ];
+  }
+  if (field.kind === 'term') {
+    const terms = Object.entries((vocabulary && vocabulary[field.table]) || {})
+      .filter(([name]) => !/_UNSPECIFIED$/.test(name));
+    return h('select', { 'aria-label': t(field.label), onchange: set('value') },
+      h('option', { value: '' }, t('any')),
+      terms.map(([name]) => h('option', { value: name, selected: name === row.value }, label(field.table, name))));
+  }
+  return h('input', {
+    type: 'text', value: row.value, placeholder: t(field.hint), 'aria-label': t(field.label),
+    maxlength: field.maxlength, autocomplete: 'off', spellcheck: 'false', oninput: set('value'),
+  });
+}
+
+function searchForm(search) {
+  const rowsBox = h('div', { class: 'criteria' });
+  const add = h('button', { type: 'button' }, t('addCriterion'));
+  const draw = () => {
+    rowsBox.replaceChildren(...caseSearch.rows.map((row) => {
+      const field = SEARCH_FIELDS.find((f) => f.key === row.field);
+      const taken = new Set(caseSearch.rows.filter((r) => r !== row).map((r) => r.field));
+      const picker = h('select', {
+        'aria-label': t('searchBy'), 'data-testid': 'search-field',
+        onchange: (ev) => { Object.assign(row, { field: ev.target.value, value: '', to: '' }); draw(); },
+      }, SEARCH_FIELDS.map((f) => h('option', { value: f.key, selected: f.key === row.field, disabled: taken.has(f.key) }, t(f.label))));
+      const remove = caseSearch.rows.length > 1 && h('button', {
+        type: 'button', class: 'remove', title: t('removeCriterion'), 'aria-label': t('removeCriterion'),
+        onclick: () => { caseSearch.rows = caseSearch.rows.filter((r) => r !== row); draw(); },
+      }, '×');
+      return h('div', { class: 'criterion' }, picker, criterionControl(row, field), remove);
+    }));
+    add.disabled = caseSearch.rows.length >= SEARCH_FIELDS.length;
+  };
+  add.addEventListener('click', () => {
+    const row = newRow();
+    if (row) caseSearch.rows.push(row);
+    draw();
+  });
+  const clear = h('button', {
+    type: 'button',
+    onclick: () => {
+      caseSearch.rows = [{ field: 'worker_name', value: '', to: '' }];
+      draw();
+      search({});
+    },
+  }, t('clearSearch'));
+  draw();
+  return h('form', {
+    class: 'case-search', role: 'search', 'aria-label': t('searchBy'),
+    onsubmit: (ev) => { ev.preventDefault(); search(criteriaOfForm()); },
+  }, rowsBox, h('div', { class: 'actions' }, add, h('button', { type: 'submit', class: 'primary' }, t('searchButton')), clear));
+}
+
+// One page of results for caseSearch.criteria, with the pager.
+async function caseResults(turnPage) {
+  const token = caseSearch.pages[caseSearch.pages.length - 1];
+  let found;
+  try {
+    found = await apiJson('/api/v1/cases:search', {
+      method: 'POST',
+      body: token ? { ...caseSearch.criteria, page_token: token } : caseSearch.criteria,
+    });
+  } catch (e) {
+    return [errorBox(e)];
+  }
+  const cases = found.cases || [];
   const rows = cases.map((c) => {
     const o = c.opened || {};
-    const row = h('tr', { 'data-case': c.case_id },
+    // Personal data comes masked from the service and is shown as it came.
+    const workers = (o.parties || []).filter((p) => WORKER_ROLES.has(p.role))
+      .map((p) => (p.id_number ? `${p.name} ${p.id_number}` : p.name));
+    return h('tr', { 'data-case': c.case_id },
       h('td', {}, h('a', { href: caseHref(c.case_id), class: 'id' }, c.case_id)),
+      h('td', {}, formatTime(c.create_time)),
       h('td', {}, o.title || '-'),
       h('td', {}, label('matters', o.matter)),
+      h('td', {}, o.project || '-'),
+      h('td', { class: 'workers' }, workers.length ? workers.join('、') : '-'),
       h('td', {}, shortNodeName(o.owning_node)),
       h('td', {}, o.green_channel ? h('span', { class: 'tag green' }, t('green')) : ''),
-      h('td', { class: 'num' }, String((c.referrals || []).length)),
-      h('td', {}, formatTime(c.update_time)));
-    return row;
+      h('td', { class: 'num' }, String((c.referrals || []).length)));
   });
-  const empty = h('p', { class: 'muted', hidden: true }, t('noMatch'));
-  // Client-side search over what each row shows (and the node names behind
-  // it); the server-side search arrives as /api/v1/cases?q=.
-  const search = h('input', {
-    type: 'search', placeholder: t('search'), 'aria-label': t('search'),
-    oninput: (ev) => {
-      const q = ev.target.value.trim().toLowerCase();
-      let shown = 0;
-      rows.forEach((row, i) => {
-        const c = cases[i];
-        const hay = `${row.textContent} ${c.opened?.owning_node || ''} ${(c.referrals || []).map((r) => r.to_node).join(' ')}`.toLowerCase();
-        row.hidden = q !== '' && !hay.includes(q);
-        if (!row.hidden) shown++;
-      });
-      empty.hidden = shown > 0 || rows.length === 0;
-    },
-  });
+  const searched = Object.keys(caseSearch.criteria).length > 0;
+  const page = caseSearch.pages.length;
+  const pager = h('div', { class: 'pager' },
+    page > 1 && h('button', { type: 'button', onclick: () => { caseSearch.pages.pop(); turnPage(); } }, t('prevPage')),
+    (page > 1 || Boolean(found.next_page_token)) && h('span', { 'data-testid': 'page-number' }, t('pageN', page)),
+    Boolean(found.next_page_token) && h('button', {
+      type: 'button', onclick: () => { caseSearch.pages.push(found.next_page_token); turnPage(); },
+    }, t('nextPage')));
   return [
-    h('h2', {}, t('cases')),
-    search,
     rows.length === 0
-      ? h('p', { class: 'muted' }, t('noCases'))
-      : table([t('case'), t('caseTitle'), t('matter'), t('owner'), t('green'), t('count'), t('updated')], rows),
-    empty,
+      ? h('p', { class: 'muted', 'data-testid': 'no-cases' }, searched ? t('noMatch') : t('noCases'))
+      : table([t('case'), t('opened'), t('caseTitle'), t('matter'), t('project'), t('workers'),
+        t('owner'), t('green'), t('count')], rows),
+    pager,
   ];
+}
+
+async function casesView() {
+  if (caseSearch.node !== currentNode()) {
+    caseSearch.node = currentNode();
+    caseSearch.pages = [''];
+  }
+  const results = h('div', { class: 'results', 'aria-live': 'polite' });
+  let shown = 0;
+  const show = async () => {
+    const mine = ++shown;
+    const content = await caseResults(show);
+    if (mine === shown) results.replaceChildren(...content.filter(Boolean));
+  };
+  const form = searchForm((criteria) => {
+    caseSearch.criteria = criteria;
+    caseSearch.pages = [''];
+    return show();
+  });
+  await show();
+  return [h('h2', {}, t('cases')), form, results];
 }
 
 async function caseView(caseId) {
