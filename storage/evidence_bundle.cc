@@ -5,6 +5,7 @@
 #include "common/errors.h"
 #include "google/protobuf/util/time_util.h"
 #include "storage/hash_chain.h"
+#include "storage/signed_head.h"
 
 namespace referral::storage {
 namespace {
@@ -74,7 +75,8 @@ absl::StatusOr<v1::EvidenceBundle> MakeBundle(absl::string_view case_id,
   return b;
 }
 
-BundleReport VerifyBundle(const v1::EvidenceBundle& bundle) {
+BundleReport VerifyBundle(const v1::EvidenceBundle& bundle,
+                          absl::string_view trusted_public_key) {
   BundleReport r;
   if (bundle.format() != kBundleFormat) {
     return Bad(r, 0, absl::StrCat("unknown format \"", bundle.format().substr(0, 60),
@@ -117,6 +119,39 @@ BundleReport VerifyBundle(const v1::EvidenceBundle& bundle) {
   if (bundle.manifest_digest() != ManifestDigest(bundle)) {
     return Bad(r, 0, "the manifest digest does not match the events");
   }
+  if (!bundle.has_signed_head()) {
+    if (!trusted_public_key.empty()) {
+      return Bad(r, 0,
+                 "the bundle carries no signed head, so its end cannot be "
+                 "checked against the trusted key");
+    }
+    r.intact = true;
+    return r;
+  }
+  const v1::SignedHead& head = bundle.signed_head();
+  r.signing_key_id = head.key_id();
+  if (absl::Status s = CheckSignedHead(head, trusted_public_key); !s.ok()) {
+    return Bad(r, 0, std::string(s.message()));
+  }
+  if (head.case_id() != bundle.case_id()) {
+    return Bad(r, 0, absl::StrCat("the signed head is of case ", head.case_id(),
+                                  ", not of case ", bundle.case_id()));
+  }
+  const uint64_t last = r.events_checked;
+  if (last < head.sequence()) {
+    return Bad(r, last + 1,
+               absl::StrCat("events were removed from the end: the case log "
+                            "signed a head at event ",
+                            head.sequence(), " but the bundle ends at event ", last));
+  }
+  if (last > head.sequence() || head.head_hash() != prev) {
+    return Bad(r, head.sequence(),
+               absl::StrCat("the bundle does not end at the signed head (event ",
+                            head.sequence(), "): its history differs from the one "
+                            "the case log signed"));
+  }
+  r.head_signed = true;
+  r.signature_trusted = !trusted_public_key.empty();
   r.intact = true;
   return r;
 }

@@ -38,13 +38,24 @@ struct BundleReport {
   uint64_t first_bad_sequence = 0;
   std::string problem;
   std::string head_hash;  // 32 bytes
+  // The bundle carries a signed head that its events reach exactly and
+  // whose signature verifies; signature_trusted when it was checked against
+  // a trusted key rather than only the key the bundle carries.
+  bool head_signed = false;
+  bool signature_trusted = false;
+  std::string signing_key_id;
   // The events, parsed from their bodies, when intact.
   std::vector<v1::Event> events;
 };
 
 // Checks a bundle offline. Never fails for a bad bundle (that is a report
-// with intact = false); fails only for an unusable argument.
-BundleReport VerifyBundle(const v1::EvidenceBundle& bundle);
+// with intact = false). When the bundle has a signed head (signed_head.h),
+// its signature must verify and the events must end exactly at it: that is
+// what catches a cut tail. With `trusted_public_key` (raw 32 bytes), the
+// head must be signed by that key, and a bundle without a signed head is not
+// intact.
+BundleReport VerifyBundle(const v1::EvidenceBundle& bundle,
+                          absl::string_view trusted_public_key = "");
 
 // The manifest digest of a bundle's case id, sequences and hashes.
 std::string ManifestDigest(const v1::EvidenceBundle& bundle);

@@ -1,6 +1,7 @@
 #include "storage/evidence_bundle.h"
 
 #include "storage/hash_chain.h"
+#include "storage/signed_head.h"
 #include "storage/testing/store_fixture.h"
 
 namespace referral::storage::testing {
@@ -124,6 +125,82 @@ TEST_F(EvidenceBundleTest, AHistoryThatDoesNotMatchItsHashesIsNotExported) {
 TEST_F(EvidenceBundleTest, AnUnknownFormatIsRefused) {
   bundle_.set_format("zip");
   EXPECT_FALSE(VerifyBundle(bundle_).intact);
+}
+
+// With the case log's signed head the bundle's end is fixed: the cut that a
+// resealed manifest hides above is caught offline, with nothing but the
+// bundle and the published key.
+class SignedBundleTest : public EvidenceBundleTest {
+ protected:
+  void SetUp() override {
+    EvidenceBundleTest::SetUp();
+    signer_ = HeadSigner::Generate();
+    *bundle_.mutable_signed_head() =
+        signer_->Sign(kCase, 4, bundle_.head_hash(), absl::FromUnixSeconds(1795000000));
+  }
+  std::unique_ptr<HeadSigner> signer_;
+};
+
+TEST_F(SignedBundleTest, ABundleEndingAtItsSignedHeadVerifiesAgainstThePublishedKey) {
+  BundleReport r = VerifyBundle(bundle_, signer_->public_key());
+  EXPECT_TRUE(r.intact) << r.problem;
+  EXPECT_TRUE(r.head_signed);
+  EXPECT_TRUE(r.signature_trusted);
+  EXPECT_EQ(r.signing_key_id, signer_->key_id());
+  // Without a trusted key it still checks, and says it did not compare keys.
+  BundleReport untrusted = VerifyBundle(bundle_);
+  EXPECT_TRUE(untrusted.intact) << untrusted.problem;
+  EXPECT_TRUE(untrusted.head_signed);
+  EXPECT_FALSE(untrusted.signature_trusted);
+}
+
+TEST_F(SignedBundleTest, ACutAndResealedTailIsNamedByTheSignedHead) {
+  v1::EvidenceBundle cut = bundle_;
+  cut.mutable_events()->RemoveLast();
+  Reseal(&cut);
+  BundleReport r = VerifyBundle(cut);
+  EXPECT_FALSE(r.intact);
+  EXPECT_EQ(r.first_bad_sequence, 4u);
+  EXPECT_NE(r.problem.find("removed from the end"), std::string::npos) << r.problem;
+}
+
+TEST_F(SignedBundleTest, AHeadRewrittenToMatchTheCutNoLongerVerifies) {
+  v1::EvidenceBundle cut = bundle_;
+  cut.mutable_events()->RemoveLast();
+  Reseal(&cut);
+  cut.mutable_signed_head()->set_sequence(3);
+  cut.mutable_signed_head()->set_head_hash(cut.head_hash());
+  BundleReport r = VerifyBundle(cut);
+  EXPECT_FALSE(r.intact);
+  EXPECT_NE(r.problem.find("altered or forged"), std::string::npos) << r.problem;
+}
+
+TEST_F(SignedBundleTest, AHeadResignedByAForgerFailsOnlyAgainstThePublishedKey) {
+  v1::EvidenceBundle cut = bundle_;
+  cut.mutable_events()->RemoveLast();
+  Reseal(&cut);
+  auto forger = HeadSigner::Generate();
+  *cut.mutable_signed_head() =
+      forger->Sign(kCase, 3, cut.head_hash(), absl::FromUnixSeconds(1795000000));
+  EXPECT_TRUE(VerifyBundle(cut).intact);  // self-consistent
+  BundleReport r = VerifyBundle(cut, signer_->public_key());
+  EXPECT_FALSE(r.intact);
+  EXPECT_NE(r.problem.find("not by the trusted key"), std::string::npos) << r.problem;
+}
+
+TEST_F(SignedBundleTest, AnotherCasesHeadDoesNotSealThisOne) {
+  *bundle_.mutable_signed_head() = signer_->Sign("qinzhou.justice:2026-000043", 4,
+                                                 bundle_.head_hash(), absl::Now());
+  BundleReport r = VerifyBundle(bundle_);
+  EXPECT_FALSE(r.intact);
+  EXPECT_NE(r.problem.find("of case qinzhou.justice:2026-000043"), std::string::npos);
+}
+
+TEST_F(EvidenceBundleTest, WithATrustedKeyABundleWithoutASignedHeadIsNotEnough) {
+  auto signer = HeadSigner::Generate();
+  BundleReport r = VerifyBundle(bundle_, signer->public_key());
+  EXPECT_FALSE(r.intact);
+  EXPECT_NE(r.problem.find("no signed head"), std::string::npos) << r.problem;
 }
 
 }  // namespace

@@ -3,7 +3,11 @@
 #include <atomic>
 #include <deque>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/errors.h"
+#include "services/runtime/identity.h"
 #include "services/runtime/grpc_status.h"
 
 namespace referral::caselog {
@@ -145,44 +149,67 @@ class FailedReactor final
 
 }  // namespace
 
-grpc::Status CaseLogGrpcService::Append(grpc::ServerContext*,
+absl::Status CaseLogGrpcService::Admit(const grpc::ServerContextBase& context) const {
+  if (admitted_.empty()) return absl::OkStatus();
+  absl::StatusOr<Caller> caller = CallerOf(context);
+  if (!caller.ok()) return caller.status();
+  for (const std::string& name : admitted_) {
+    if (caller->node == name) return absl::OkStatus();
+  }
+  return MakeError(
+      ErrorReason::kNotAllowedForRole,
+      absl::StrCat("the case log serves only the broker's own services (",
+                   absl::StrJoin(admitted_, ", "), "), not ", caller->node,
+                   ": read and change cases through the referral service "
+                   "(refctl case, trace, verify, export)"),
+      "案件日志只对系统内部服务开放，请通过转介服务访问案件");
+}
+
+grpc::Status CaseLogGrpcService::Append(grpc::ServerContext* context,
                                         const v1::AppendRequest* request,
                                         v1::AppendResponse* response) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return ToGrpcStatus(admit);
   return Reply(core_->Append(*request), response);
 }
 
-grpc::Status CaseLogGrpcService::ReadCase(grpc::ServerContext*,
+grpc::Status CaseLogGrpcService::ReadCase(grpc::ServerContext* context,
                                           const v1::ReadCaseRequest* request,
                                           v1::ReadCaseResponse* response) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return ToGrpcStatus(admit);
   return Reply(core_->ReadCase(*request), response);
 }
 
-grpc::Status CaseLogGrpcService::ReadAll(grpc::ServerContext*,
+grpc::Status CaseLogGrpcService::ReadAll(grpc::ServerContext* context,
                                          const v1::ReadAllRequest* request,
                                          v1::ReadAllResponse* response) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return ToGrpcStatus(admit);
   return Reply(core_->ReadAll(*request), response);
 }
 
 grpc::Status CaseLogGrpcService::VerifyCase(
-    grpc::ServerContext*, const v1::VerifyCaseRequest* request,
+    grpc::ServerContext* context, const v1::VerifyCaseRequest* request,
     v1::VerifyCaseResponse* response) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return ToGrpcStatus(admit);
   return Reply(core_->VerifyCase(*request), response);
 }
 
 grpc::Status CaseLogGrpcService::GetCheckpoint(
-    grpc::ServerContext*, const v1::GetCheckpointRequest* request,
+    grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
     v1::GetCheckpointResponse* response) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return ToGrpcStatus(admit);
   return Reply(core_->GetCheckpoint(*request), response);
 }
 
 grpc::Status CaseLogGrpcService::SetCheckpoint(
-    grpc::ServerContext*, const v1::SetCheckpointRequest* request,
+    grpc::ServerContext* context, const v1::SetCheckpointRequest* request,
     v1::SetCheckpointResponse* response) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return ToGrpcStatus(admit);
   return Reply(core_->SetCheckpoint(*request), response);
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* CaseLogGrpcService::Subscribe(
-    grpc::CallbackServerContext*, const v1::SubscribeRequest* request) {
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  if (absl::Status admit = Admit(*context); !admit.ok()) return new FailedReactor(admit);
   auto parsed = core_->ParseSubscribe(*request);
   if (!parsed.ok()) return new FailedReactor(parsed.status());
   auto store = core_->store();

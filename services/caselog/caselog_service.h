@@ -6,6 +6,10 @@
 // UNAVAILABLE, so a server can listen (and report NOT_SERVING) while RocksDB
 // recovers.
 //
+// With a HeadSigner, VerifyCase signs every head it finds intact
+// (signed_head.h): the statement an evidence bundle carries so that a cut
+// tail shows offline.
+//
 // Thread safety: all methods may be called concurrently.
 
 #ifndef REFERRAL_SERVICES_CASELOG_CASELOG_SERVICE_H_
@@ -18,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "referral/v1/caselog_service.pb.h"
 #include "storage/event_store.h"
+#include "storage/signed_head.h"
 
 namespace referral::caselog {
 
@@ -27,7 +32,9 @@ inline constexpr int kMaxPageSize = 1000;
 
 class CaseLog {
  public:
-  CaseLog() = default;
+  // `signer` may be null: VerifyCase then answers without a signed head.
+  explicit CaseLog(std::shared_ptr<const storage::HeadSigner> signer = nullptr)
+      : signer_(std::move(signer)) {}
 
   void Attach(std::shared_ptr<storage::EventStore> store);
   // Returns the store; calls in flight keep their own reference.
@@ -52,6 +59,7 @@ class CaseLog {
       const v1::SubscribeRequest& request) const;
 
  private:
+  const std::shared_ptr<const storage::HeadSigner> signer_;
   mutable absl::Mutex mu_;
   std::shared_ptr<storage::EventStore> store_ ABSL_GUARDED_BY(mu_);
 };

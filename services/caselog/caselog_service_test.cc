@@ -119,5 +119,30 @@ TEST_F(CaseLogTest, SubscribeRequestWithBadFilterIsRefused) {
   EXPECT_THAT(core_.ParseSubscribe(req), HasReason("INVALID_FIELD"));
 }
 
+TEST_F(CaseLogTest, WithASigningKeyVerifyCaseSignsTheIntactHeadItFound) {
+  ASSERT_THAT(core_.Append(Note("c1", "e1")), IsOk());
+  ASSERT_THAT(core_.Append(Note("c1", "e2")), IsOk());
+  std::shared_ptr<storage::HeadSigner> signer = storage::HeadSigner::Generate();
+  CaseLog signing(signer);
+  signing.Attach(core_.store().value());
+  v1::VerifyCaseRequest r;
+  r.set_case_id("c1");
+  auto v = signing.VerifyCase(r);
+  ASSERT_THAT(v, IsOk());
+  EXPECT_TRUE(v->intact());
+  ASSERT_TRUE(v->has_signed_head());
+  EXPECT_EQ(v->signed_head().case_id(), "c1");
+  EXPECT_EQ(v->signed_head().sequence(), 2u);
+  EXPECT_EQ(v->signed_head().head_hash(), v->head_hash());
+  EXPECT_THAT(storage::CheckSignedHead(v->signed_head(), signer->public_key()), IsOk());
+  signing.Detach();
+
+  // Without a key: the same verdict, unsigned.
+  auto unsigned_verdict = core_.VerifyCase(r);
+  ASSERT_THAT(unsigned_verdict, IsOk());
+  EXPECT_TRUE(unsigned_verdict->intact());
+  EXPECT_FALSE(unsigned_verdict->has_signed_head());
+}
+
 }  // namespace
 }  // namespace referral::caselog

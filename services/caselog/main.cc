@@ -33,6 +33,14 @@ ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
 ABSL_FLAG(bool, plaintext, false,
           "serve without TLS (tests only); without it the --tls_* files are "
           "required");
+ABSL_FLAG(std::string, signing_key, "",
+          "Ed25519 private key (PEM) with which VerifyCase signs the heads it "
+          "finds intact; empty = heads are not signed");
+ABSL_FLAG(std::vector<std::string>, admit,
+          std::vector<std::string>({"referral", "mediation", "legalaid", "deadlines",
+                                    "operator"}),
+          "with mTLS, the only certificate names that may call the case log "
+          "(agencies go through the referral service)");
 ABSL_FLAG(std::string, log_level, "info", "trace|debug|info|warn|error");
 
 int main(int argc, char** argv) {
@@ -43,8 +51,16 @@ int main(int argc, char** argv) {
   referral::TuneProcessForServing();
   referral::InitLogging("caselog", absl::GetFlag(FLAGS_log_level));
 
-  referral::caselog::CaseLog core;
-  referral::caselog::CaseLogGrpcService service(&core);
+  std::shared_ptr<const referral::storage::HeadSigner> signer;
+  if (!absl::GetFlag(FLAGS_signing_key).empty()) {
+    auto loaded = referral::storage::HeadSigner::FromPemFile(absl::GetFlag(FLAGS_signing_key));
+    if (!loaded.ok()) {
+      LOG_ERROR("{}", std::string(loaded.status().message()));
+      return EXIT_FAILURE;
+    }
+    signer = std::move(*loaded);
+    LOG_INFO("signing case heads with key {}", signer->key_id());
+  }
   referral::ServiceHostOptions host_options;
   host_options.listen = absl::GetFlag(FLAGS_listen);
   host_options.port_file = absl::GetFlag(FLAGS_port_file);
@@ -58,6 +74,10 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   host_options.tls = *tls;
+  referral::caselog::CaseLog core(signer);
+  // Plaintext callers name themselves, so admitting by name means nothing there.
+  referral::caselog::CaseLogGrpcService service(
+      &core, tls->has_value() ? absl::GetFlag(FLAGS_admit) : std::vector<std::string>{});
   auto host = referral::ServiceHost::Start(host_options, {&service});
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());
