@@ -14,6 +14,8 @@
 #include "common/vocabulary.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/referral/policy.h"
+#include "services/referral/privacy.h"
+#include "services/referral/read_audit.h"
 #include "storage/event_store.h"
 
 namespace referral::legalaid {
@@ -180,6 +182,17 @@ absl::StatusOr<v1::Node> LegalAid::RequireJustice(absl::string_view caller,
                    ": refer the case to the justice node instead"),
       "只有司法行政机关（法律援助机构）可以办理法律援助",
       {.metadata = {{"node", std::string(caller)}}});
+}
+
+absl::Status LegalAid::ShowAnswer(absl::string_view caller, absl::string_view method,
+                                  std::string case_id,
+                                  google::protobuf::Message* answer) {
+  if (broker::PersonalDataFields(*answer).empty()) return absl::OkStatus();
+  // The caller's row as the case stands now, also for a retry answered
+  // from the first execution.
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
+  return broker::ShowToParty(log_, options_.clock(), caller, method,
+                             broker::CaseProjection::Fold(events), answer);
 }
 
 absl::StatusOr<RosterProjection> LegalAid::ReadRoster(absl::string_view justice_node) {
@@ -432,6 +445,7 @@ absl::StatusOr<v1::ApplyForLegalAidResponse> LegalAid::ApplyForLegalAid(
   if (p.all().empty()) return absl::InternalError("the application was not recorded");
   v1::ApplyForLegalAidResponse response;
   *response.mutable_application() = p.all().back();
+  RETURN_IF_ERROR(ShowAnswer(caller, "ApplyForLegalAid", case_id, &response));
   return response;
 }
 
@@ -478,6 +492,8 @@ absl::StatusOr<v1::ReviewApplicationResponse> LegalAid::ReviewApplication(
           }));
   v1::ReviewApplicationResponse response;
   *response.mutable_application() = std::move(a);
+  RETURN_IF_ERROR(ShowAnswer(caller, "ReviewApplication", response.application().case_id(),
+                             &response));
   return response;
 }
 
@@ -620,6 +636,7 @@ absl::StatusOr<v1::AssignLawyerResponse> LegalAid::AssignLawyer(
   *response.mutable_application() = *a;
   ASSIGN_OR_RETURN(roster, ReadRoster(caller));
   if (const v1::Lawyer* l = roster.Find(a->lawyer_id())) *response.mutable_lawyer() = *l;
+  RETURN_IF_ERROR(ShowAnswer(caller, "AssignLawyer", case_id, &response));
   return response;
 }
 
@@ -657,6 +674,8 @@ absl::StatusOr<v1::FlagMajorCaseResponse> LegalAid::FlagMajorCase(
           }));
   v1::FlagMajorCaseResponse response;
   *response.mutable_application() = std::move(a);
+  RETURN_IF_ERROR(ShowAnswer(caller, "FlagMajorCase", response.application().case_id(),
+                             &response));
   return response;
 }
 
@@ -681,6 +700,8 @@ absl::StatusOr<v1::CloseApplicationResponse> LegalAid::CloseApplication(
                               RosterRequestId(request.request_id(), "release"), request));
   v1::CloseApplicationResponse response;
   *response.mutable_application() = std::move(a);
+  RETURN_IF_ERROR(ShowAnswer(caller, "CloseApplication", response.application().case_id(),
+                             &response));
   return response;
 }
 
@@ -839,6 +860,8 @@ absl::StatusOr<v1::GetApplicationResponse> LegalAid::GetApplication(
   if (a == nullptr) return ApplicationNotFound(request.application_id());
   v1::GetApplicationResponse response;
   *response.mutable_application() = *a;
+  RETURN_IF_ERROR(
+      broker::ShowToParty(log_, options_.clock(), caller, "GetApplication", c, &response));
   return response;
 }
 
@@ -897,6 +920,8 @@ absl::StatusOr<v1::ListApplicationsResponse> LegalAid::ListApplications(
             });
   v1::ListApplicationsResponse response;
   for (auto& a : out) *response.add_applications() = std::move(a);
+  // A queue is a list: GetApplication is the read that may show more.
+  broker::MaskPersonalData(&response);
   return response;
 }
 

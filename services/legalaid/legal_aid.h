@@ -74,6 +74,18 @@
 // lawyer itself: it may be the retry of a step that took one after the
 // close had found nothing to release, and stopped before the case step.
 //
+// Personal data. The applicant's Party (contact, id_number) is the case's
+// personal data: every answer that carries an application shows it as the
+// privacy table (services/referral/privacy.h) says for the caller's row on
+// the case as it stands: in clear for the owner and an addressee working
+// the case, masked for any other party (a justice node that applied by a
+// referral it has not accepted, a supervisor). A read that shows it in
+// clear, a command's answer included, is recorded in "audit:<case_id>"
+// before the answer is given (read_audit.h; the method is the RPC's name),
+// and fails when that record cannot be written; a command retried with the
+// same request_id then answers without writing again. ListApplications is
+// masked for everyone.
+//
 // Thread safety: all methods may be called concurrently.
 
 #ifndef REFERRAL_SERVICES_LEGALAID_LEGAL_AID_H_
@@ -136,12 +148,14 @@ class LegalAid {
   absl::StatusOr<v1::EvaluateLawyerResponse> EvaluateLawyer(
       absl::string_view caller, const v1::EvaluateLawyerRequest& request);
 
-  // One application; the caller must be party to its case.
+  // One application; the caller must be party to its case. Personal data
+  // as the class comment says; errors also the audit append's.
   absl::StatusOr<v1::GetApplicationResponse> GetApplication(
       absl::string_view caller, const v1::GetApplicationRequest& request);
   // The caller's work queue: its applications in a state (default: open
   // ones), green channel first, then by time applied. Found through the
   // feed's node index (the node's LegalAidApplied events), then each case.
+  // Personal data masked.
   absl::StatusOr<v1::ListApplicationsResponse> ListApplications(
       absl::string_view caller, const v1::ListApplicationsRequest& request);
   // A roster, by lawyer id.
@@ -191,6 +205,11 @@ class LegalAid {
   absl::StatusOr<v1::Node> RequireJustice(absl::string_view caller,
                                           absl::string_view what);
   absl::StatusOr<RosterProjection> ReadRoster(absl::string_view justice_node);
+  // Shows `answer`, given by `method` on an application of `case_id`, to the
+  // caller as the class comment says (broker::ShowToParty on the case read
+  // now); nothing is read or recorded when it holds no personal data.
+  absl::Status ShowAnswer(absl::string_view caller, absl::string_view method,
+                          std::string case_id, google::protobuf::Message* answer);
 
   v1::Event Deadline(v1::DeadlineKind kind, const std::string& deadline_id,
                      const std::string& application_id, absl::string_view node,

@@ -680,12 +680,21 @@ TEST_F(LegalAidTest, ARetryAfterACrashBetweenRosterAndCaseFinishesTheAssignment)
   EXPECT_EQ(r.lawyer().active_cases(), 1) << "the retry took no second slot";
   EXPECT_EQ(Count(RosterStream(kJustice), v1::Event::kLawyerCaseTaken), 1);
 
-  // Done is done: the same request answers alike and writes nothing.
+  // Done is done: the same request answers alike and changes nothing. The
+  // one write is the record that the owner saw the applicant's contact
+  // again (audit:<case>).
   const uint64_t before = LastPosition();
+  const size_t case_events = Events(CaseOfApplication(app)).size();
+  const size_t roster_events = Events(RosterStream(kJustice)).size();
   ASSERT_OK_AND_ASSIGN(v1::AssignLawyerResponse again,
                        legal_aid_->AssignLawyer(kJustice, request));
   EXPECT_EQ(again.application().lawyer_id(), "L-1");
-  EXPECT_EQ(LastPosition(), before);
+  EXPECT_EQ(Events(CaseOfApplication(app)).size(), case_events);
+  EXPECT_EQ(Events(RosterStream(kJustice)).size(), roster_events);
+  EXPECT_EQ(LastPosition(), before + 1);
+  const std::vector<v1::Event> audit = Events("audit:" + CaseOfApplication(app));
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back().personal_data_accessed().method(), "AssignLawyer");
 }
 
 TEST_F(LegalAidTest, ALaterAssignmentAdoptsAnUnfinishedTakeInsteadOfTakingAnother) {
@@ -1114,6 +1123,131 @@ TEST_F(LegalAidTest, AMajorCaseIsSupervisedByTheParentNodeOrTheDistrictCentreIts
   EXPECT_EQ(flagged.legal_aid_major_case_flagged().supervisor_node(), kJustice);
   EXPECT_THAT(flagged.involved_nodes(), ElementsAre(kJustice));
   EXPECT_TRUE(Get(town_app, kJustice).major_difficult());
+}
+
+// ------------------------------------------------------------------ personal data
+
+constexpr char kContact[] = "138-0000-0000";
+constexpr char kMaskedContact[] = "138-****-0000";
+constexpr char kApplicantId[] = "620502199003071610";
+constexpr char kMaskedId[] = "620*************10";
+
+class ApplicantPrivacyTest : public LegalAidTest {
+ protected:
+  v1::ApplyForLegalAidRequest WithIdNumber(v1::ApplyForLegalAidRequest r) {
+    r.mutable_applicant()->set_id_number(kApplicantId);
+    return r;
+  }
+  std::vector<v1::Event> Audit(const std::string& case_id) {
+    return Events("audit:" + case_id);
+  }
+  // "<accessor> <method> <role>" for each read recorded in the case.
+  std::vector<std::string> Reads(const std::string& case_id) {
+    std::vector<std::string> out;
+    for (const v1::Event& e : Audit(case_id)) {
+      EXPECT_TRUE(e.has_personal_data_accessed());
+      const v1::PersonalDataAccessed& a = e.personal_data_accessed();
+      out.push_back(absl::StrCat(a.accessor(), " ", a.method(), " ",
+                                 v1::AccessRole_Name(a.role())));
+    }
+    return out;
+  }
+  void ExpectClear(const v1::LegalAidApplication& a) {
+    EXPECT_EQ(a.applicant().contact(), kContact);
+    EXPECT_EQ(a.applicant().id_number(), kApplicantId);
+  }
+  void ExpectMasked(const v1::LegalAidApplication& a) {
+    EXPECT_EQ(a.applicant().contact(), kMaskedContact);
+    EXPECT_EQ(a.applicant().id_number(), kMaskedId);
+    EXPECT_EQ(a.applicant().name(), "工人代表");  // names stay
+  }
+};
+
+TEST_F(ApplicantPrivacyTest, TheOwnerSeesTheApplicantInClearAndEachClearAnswerIsRecorded) {
+  const std::string case_id = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ApplyForLegalAidResponse applied,
+                       legal_aid_->ApplyForLegalAid(kJustice, WithIdNumber(ApplyRequest(case_id))));
+  ExpectClear(applied.application());
+  const std::string app = applied.application().application_id();
+  ExpectClear(Get(app));
+  ASSERT_OK_AND_ASSIGN(v1::LegalAidApplication reviewed, Review(app, true));
+  ExpectClear(reviewed);
+
+  EXPECT_THAT(Reads(case_id),
+              ElementsAre("qinzhou.justice ApplyForLegalAid ACCESS_ROLE_OWNER",
+                          "qinzhou.justice GetApplication ACCESS_ROLE_OWNER",
+                          "qinzhou.justice ReviewApplication ACCESS_ROLE_OWNER"));
+  for (const v1::Event& e : Audit(case_id)) {
+    const v1::PersonalDataAccessed& a = e.personal_data_accessed();
+    EXPECT_EQ(a.case_id(), case_id);
+    EXPECT_THAT(a.fields(), ElementsAre("contact", "id_number"));
+    EXPECT_EQ(e.source(), kJustice);
+    EXPECT_THAT(e.involved_nodes(), ElementsAre(kJustice));
+    EXPECT_EQ(e.actor().role(), "owner");
+  }
+  // The case stream holds the application, never the record of its reads.
+  for (const v1::Event& e : Events(case_id)) EXPECT_FALSE(e.has_personal_data_accessed());
+}
+
+TEST_F(ApplicantPrivacyTest, AJusticeNodeNotWorkingTheCaseSeesItMaskedUnrecorded) {
+  // Labour inspection's case, referred to the legal-aid centre, which has
+  // not accepted the referral: it applies, and what it wrote comes back
+  // masked.
+  const std::string case_id = OpenCase(kLabor);
+  const std::string referral = Send(case_id, kJustice, kLabor);
+  v1::ApplyForLegalAidRequest r = WithIdNumber(ApplyRequest(case_id));
+  r.set_referral_id(referral);
+  ASSERT_OK_AND_ASSIGN(v1::ApplyForLegalAidResponse applied,
+                       legal_aid_->ApplyForLegalAid(kJustice, r));
+  ExpectMasked(applied.application());
+  const std::string app = applied.application().application_id();
+  ExpectMasked(Get(app));
+  ASSERT_OK_AND_ASSIGN(v1::LegalAidApplication reviewed, Review(app, true));
+  ExpectMasked(reviewed);
+  EXPECT_TRUE(Audit(case_id).empty());
+
+  // Negative control: the owner reads the same application in clear.
+  ExpectClear(Get(app, kLabor));
+  // Accepting the referral makes the centre a working addressee.
+  ASSERT_THAT(Take(Action::kAccept, kJustice, referral), IsOk());
+  ExpectClear(Get(app));
+  EXPECT_THAT(Reads(case_id),
+              ElementsAre("qinzhou.labor-inspection GetApplication ACCESS_ROLE_OWNER",
+                          "qinzhou.justice GetApplication "
+                          "ACCESS_ROLE_WORKING_ADDRESSEE"));
+}
+
+TEST_F(ApplicantPrivacyTest, TheQueueIsMaskedEvenForTheOwnerAndNotRecorded) {
+  const std::string case_id = OpenCase(kJustice);
+  ASSERT_THAT(legal_aid_->ApplyForLegalAid(kJustice, WithIdNumber(ApplyRequest(case_id))),
+              IsOk());
+  const size_t recorded = Audit(case_id).size();
+  ASSERT_OK_AND_ASSIGN(v1::ListApplicationsResponse queue,
+                       legal_aid_->ListApplications(kJustice, {}));
+  ASSERT_EQ(queue.applications_size(), 1);
+  ExpectMasked(queue.applications(0));
+  EXPECT_EQ(Audit(case_id).size(), recorded);
+}
+
+TEST_F(ApplicantPrivacyTest, AClearAnswerThatCannotBeRecordedIsRefused) {
+  const std::string case_id = OpenCase(kJustice);
+  const std::string app = Apply(case_id).application_id();
+  Send(case_id, kYuquan);  // party, not working the case
+  auto refuse_audit = [](const v1::AppendRequest& r) -> absl::Status {
+    if (absl::StartsWith(r.case_id(), "audit:")) return absl::UnavailableError("down");
+    return absl::OkStatus();
+  };
+  v1::GetApplicationRequest get;
+  get.set_application_id(app);
+  hooked_->before_append = refuse_audit;
+  EXPECT_THAT(legal_aid_->GetApplication(kJustice, get),
+              ::referral::testing::StatusIs(absl::StatusCode::kUnavailable));
+  // Negative control: a masked read needs no record and is served.
+  hooked_->before_append = refuse_audit;
+  ASSERT_OK_AND_ASSIGN(v1::GetApplicationResponse masked,
+                       legal_aid_->GetApplication(kYuquan, get));
+  EXPECT_EQ(masked.application().applicant().contact(), kMaskedContact);
+  hooked_->before_append = nullptr;
 }
 
 }  // namespace

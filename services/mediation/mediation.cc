@@ -12,6 +12,8 @@
 #include "common/timestamps.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/referral/policy.h"
+#include "services/referral/privacy.h"
+#include "services/referral/read_audit.h"
 #include "storage/event_store.h"
 
 namespace referral::mediation {
@@ -224,6 +226,18 @@ absl::StatusOr<Mediation::Outcome> Mediation::OnMeeting(
     return MeetingNotFound(meeting_id);
   }
   return out;
+}
+
+absl::Status Mediation::ShowAnswer(absl::string_view caller, absl::string_view method,
+                                   std::string case_id,
+                                   google::protobuf::Message* answer) {
+  if (broker::PersonalDataFields(*answer).empty()) return absl::OkStatus();
+  // The caller's row as the case stands now, also for a retry answered
+  // from the first execution: a node no longer working the case gets
+  // its old answer masked.
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
+  return broker::ShowToParty(log_, options_.clock(), caller, method,
+                             broker::CaseProjection::Fold(events), answer);
 }
 
 absl::Status Mediation::CheckNode(absl::string_view node, absl::string_view field) {
@@ -512,6 +526,7 @@ absl::StatusOr<v1::ConveneMeetingResponse> Mediation::ConveneMeeting(
   v1::ConveneMeetingResponse response;
   *response.mutable_meeting() = out.meetings.meetings().back().meeting;
   for (auto& c : out.conflicts) *response.add_conflicts() = std::move(c);
+  RETURN_IF_ERROR(ShowAnswer(caller, "ConveneMeeting", request.case_id(), &response));
   return response;
 }
 
@@ -588,6 +603,7 @@ absl::StatusOr<v1::InviteParticipantsResponse> Mediation::InviteParticipants(
   v1::InviteParticipantsResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
   for (auto& c : out.conflicts) *response.add_conflicts() = std::move(c);
+  RETURN_IF_ERROR(ShowAnswer(caller, "InviteParticipants", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -669,6 +685,7 @@ absl::StatusOr<v1::AnswerInvitationResponse> Mediation::AnswerInvitation(
           }));
   v1::AnswerInvitationResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(ShowAnswer(caller, "AnswerInvitation", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -713,6 +730,7 @@ absl::StatusOr<v1::RescheduleMeetingResponse> Mediation::RescheduleMeeting(
   v1::RescheduleMeetingResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
   for (auto& c : out.conflicts) *response.add_conflicts() = std::move(c);
+  RETURN_IF_ERROR(ShowAnswer(caller, "RescheduleMeeting", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -740,6 +758,7 @@ absl::StatusOr<v1::CancelMeetingResponse> Mediation::CancelMeeting(
                 }));
   v1::CancelMeetingResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(ShowAnswer(caller, "CancelMeeting", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -779,6 +798,7 @@ absl::StatusOr<v1::RecordMeetingHeldResponse> Mediation::RecordMeetingHeld(
                 }));
   v1::RecordMeetingHeldResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(ShowAnswer(caller, "RecordMeetingHeld", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -849,6 +869,7 @@ absl::StatusOr<v1::RecordLiabilityResponse> Mediation::RecordLiability(
           }));
   v1::RecordLiabilityResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(ShowAnswer(caller, "RecordLiability", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -985,6 +1006,7 @@ absl::StatusOr<v1::RecordAgreementResponse> Mediation::RecordAgreement(
           }));
   v1::RecordAgreementResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(ShowAnswer(caller, "RecordAgreement", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -1012,6 +1034,8 @@ absl::StatusOr<v1::RecordMediationFailedResponse> Mediation::RecordMediationFail
                 }));
   v1::RecordMediationFailedResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(
+      ShowAnswer(caller, "RecordMediationFailed", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -1108,6 +1132,7 @@ absl::StatusOr<v1::RecordPaymentResponse> Mediation::RecordPayment(
           }));
   v1::RecordPaymentResponse response;
   *response.mutable_meeting() = out.meetings.Find(meeting_id)->meeting;
+  RETURN_IF_ERROR(ShowAnswer(caller, "RecordPayment", CaseOfMeeting(meeting_id), &response));
   return response;
 }
 
@@ -1135,6 +1160,8 @@ absl::StatusOr<v1::GetMeetingResponse> Mediation::GetMeeting(
   if (view == nullptr) return MeetingNotFound(request.meeting_id());
   v1::GetMeetingResponse response;
   *response.mutable_meeting() = view->meeting;
+  RETURN_IF_ERROR(
+      broker::ShowToParty(log_, options_.clock(), caller, "GetMeeting", c, &response));
   return response;
 }
 
@@ -1170,6 +1197,8 @@ absl::StatusOr<v1::ListMeetingsResponse> Mediation::ListMeetings(
                    });
   v1::ListMeetingsResponse response;
   for (auto& m : meetings) *response.add_meetings() = std::move(m);
+  // A list is for finding: GetMeeting is the read that may show more.
+  broker::MaskPersonalData(&response);
   return response;
 }
 

@@ -72,6 +72,17 @@
 //    it. A breach (DeadlineBreached, by the deadlines service) shows the
 //    instalment MISSED.
 //
+// Personal data. An outside invitee's Party (its contact) is the case's
+// personal data: every answer that carries a meeting shows it as the privacy
+// table (services/referral/privacy.h) says for the caller's row on the case
+// as it stands: in clear for the owner and an addressee working the case,
+// masked for any other party (an invited node among them). A read that
+// shows it in clear, a command's answer included, is recorded in
+// "audit:<case_id>" before the answer is given (read_audit.h; the method is
+// the RPC's name), and fails when that record cannot be written; a command
+// retried with the same request_id then answers without writing again.
+// ListMeetings is masked for everyone.
+//
 // Thread safety: all methods may be called concurrently.
 
 #ifndef REFERRAL_SERVICES_MEDIATION_MEDIATION_H_
@@ -150,12 +161,13 @@ class Mediation {
   absl::StatusOr<v1::RecordPaymentResponse> RecordPayment(
       absl::string_view caller, const v1::RecordPaymentRequest& request);
 
-  // One meeting; the caller must be party to its case.
+  // One meeting; the caller must be party to its case. Personal data as
+  // the class comment says; errors also the audit append's.
   absl::StatusOr<v1::GetMeetingResponse> GetMeeting(
       absl::string_view caller, const v1::GetMeetingRequest& request);
   // By case (the caller must be party to it), or the meetings a node
   // convened or is invited to, in any case; a node lists only its own.
-  // By start time.
+  // By start time; personal data masked.
   absl::StatusOr<v1::ListMeetingsResponse> ListMeetings(
       absl::string_view caller, const v1::ListMeetingsRequest& request);
 
@@ -203,6 +215,11 @@ class Mediation {
   absl::Status CheckInvitedNodes(
       const google::protobuf::RepeatedPtrField<v1::Invitee>& invitees);
   absl::Status CheckNode(absl::string_view node, absl::string_view field);
+  // Shows `answer`, given by `method` on a meeting of `case_id`, to the
+  // caller as the class comment says (broker::ShowToParty on the case read
+  // now); nothing is read or recorded when it holds no personal data.
+  absl::Status ShowAnswer(absl::string_view caller, absl::string_view method,
+                          std::string case_id, google::protobuf::Message* answer);
 
   // The warnings to record for `node`, invited to meeting `except` at
   // `slot`: one per clashing SCHEDULED meeting of the case at hand

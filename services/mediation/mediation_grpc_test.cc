@@ -326,6 +326,56 @@ TEST(MediationGrpc, OverlapWarningsAndErrorsReachTheClient) {
               StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+TEST(MediationGrpc, AnInviteesContactIsMaskedInInboxesAndForPartiesNotWorkingTheCase) {
+  MediationSystem s;
+  const std::string case_id = OpenCase(s, "open-1");
+  v1::ConveneMeetingResponse convened;
+  ASSERT_THAT(MEDIATE(s, kJustice, ConveneMeeting,
+                      ConveneRequest(case_id, "convene-1", SlotIn(absl::Hours(48))),
+                      &convened),
+              IsOk());
+  const std::string m = convened.meeting().meeting_id();
+  // The worker, with a telephone number: labour inspection, invited
+  // already, hears of it in its inbox.
+  v1::InviteParticipantsRequest invite;
+  invite.set_request_id("invite-1");
+  invite.set_meeting_id(m);
+  v1::Party* worker = invite.add_invitees()->mutable_party();
+  worker->set_role(v1::PARTY_ROLE_WORKER);
+  worker->set_name("张三");
+  worker->set_contact("13912345678");
+  v1::InviteParticipantsResponse invited;
+  ASSERT_THAT(MEDIATE(s, kJustice, InviteParticipants, invite, &invited), IsOk());
+  EXPECT_EQ(invited.meeting().invitees(2).party().contact(), "13912345678");
+
+  auto context = s.ContextFor(kLabor);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto reader = s.Referral(kLabor)->StreamInbox(context.get(), v1::StreamInboxRequest());
+  v1::StreamInboxResponse message;
+  int invitations = 0;
+  while (reader->Read(&message) && !message.has_caught_up()) {
+    const v1::Event& e = message.item().event();
+    if (!e.has_meeting_participant_invited() ||
+        !e.meeting_participant_invited().invitee().has_party()) {
+      continue;
+    }
+    ++invitations;
+    EXPECT_EQ(e.meeting_participant_invited().invitee().party().contact(), "139****5678");
+  }
+  EXPECT_EQ(invitations, 1);
+  context->TryCancel();
+
+  // Labour inspection, invited but not working the case, reads it masked;
+  // the owner, in clear: masking, not missing data.
+  v1::GetMeetingRequest get;
+  get.set_meeting_id(m);
+  v1::GetMeetingResponse got;
+  ASSERT_THAT(MEDIATE(s, kLabor, GetMeeting, get, &got), IsOk());
+  EXPECT_EQ(got.meeting().invitees(2).party().contact(), "139****5678");
+  ASSERT_THAT(MEDIATE(s, kJustice, GetMeeting, get, &got), IsOk());
+  EXPECT_EQ(got.meeting().invitees(2).party().contact(), "13912345678");
+}
+
 class MediationMtls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

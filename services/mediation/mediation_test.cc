@@ -5,10 +5,13 @@
 #include "services/mediation/mediation.h"
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/timestamps.h"
 #include "common/errors.h"
 #include "common/vocabulary.h"
@@ -1403,6 +1406,249 @@ TEST_F(MediationTest, GetMeetingSaysWhatIsMissing) {
   // Commands say the same.
   EXPECT_THAT(Run(Command::kCancel, kJustice, CaseOfMeeting(m) + "/m9"),
               HasReason("MEETING_NOT_FOUND"));
+}
+
+// ------------------------------------------------------------------ personal data
+
+constexpr char kPhone[] = "13912345678";
+constexpr char kMaskedPhone[] = "139****5678";
+
+v1::Invitee WithContact(v1::Invitee i, const std::string& contact = kPhone) {
+  i.mutable_party()->set_contact(contact);
+  return i;
+}
+
+// The case log, refusing appends to audit streams.
+class NoAuditLog final : public broker::CaseLogPort {
+ public:
+  explicit NoAuditLog(broker::CaseLogPort* inner) : inner_(inner) {}
+  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
+    return inner_->ReadCase(id);
+  }
+  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
+    if (absl::StartsWith(r.case_id(), "audit:")) {
+      return absl::UnavailableError("case log unavailable");
+    }
+    return inner_->Append(r);
+  }
+  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
+    return inner_->ReadAll(r);
+  }
+  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view n) override {
+    return inner_->GetCheckpoint(n);
+  }
+  absl::Status SetCheckpoint(absl::string_view n, uint64_t p) override {
+    return inner_->SetCheckpoint(n, p);
+  }
+
+ private:
+  broker::CaseLogPort* inner_;
+};
+
+class MeetingPrivacyTest : public MediationTest {
+ protected:
+  // The case's audit stream; empty when nothing was recorded.
+  std::vector<v1::Event> Audit(const std::string& case_id) {
+    auto events = log_.ReadCase("audit:" + case_id);
+    return events.ok() ? *events : std::vector<v1::Event>();
+  }
+  // "<accessor> <method> <role>" for each read recorded in the case.
+  std::vector<std::string> Reads(const std::string& case_id) {
+    std::vector<std::string> out;
+    for (const v1::Event& e : Audit(case_id)) {
+      EXPECT_TRUE(e.has_personal_data_accessed());
+      const v1::PersonalDataAccessed& a = e.personal_data_accessed();
+      out.push_back(absl::StrCat(a.accessor(), " ", a.method(), " ",
+                                 v1::AccessRole_Name(a.role())));
+    }
+    return out;
+  }
+  // A meeting of `case_id` convened by `convener`, inviting labour
+  // inspection and the contractor, who gave a telephone number.
+  absl::StatusOr<v1::ConveneMeetingResponse> ConveneWithContact(
+      const std::string& case_id, const std::string& convener = kJustice,
+      const std::string& request_id = "") {
+    v1::ConveneMeetingRequest r = ConveneRequest(
+        case_id, Slot(48),
+        {NodeInvitee(convener == kLabor ? kUnion : kLabor),
+         WithContact(PartyInvitee(v1::PARTY_ROLE_GENERAL_CONTRACTOR, kContractor))});
+    if (!request_id.empty()) r.set_request_id(request_id);
+    return mediation_->ConveneMeeting(convener, r);
+  }
+};
+
+TEST_F(MeetingPrivacyTest, TheOwnerReadsAnInviteesContactInClearAndTheReadIsRecorded) {
+  const std::string c = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened, ConveneWithContact(c));
+  EXPECT_EQ(convened.meeting().invitees(1).party().contact(), kPhone);
+  EXPECT_EQ(Get(convened.meeting().meeting_id(), kJustice).invitees(1).party().contact(),
+            kPhone);
+
+  // Recorded as the broker records GetCase: in the case's audit stream,
+  // never in the case stream, one event per answer that showed it.
+  std::vector<v1::Event> audit = Audit(c);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_THAT(Reads(c), ElementsAre("qinzhou.justice ConveneMeeting ACCESS_ROLE_OWNER",
+                                    "qinzhou.justice GetMeeting ACCESS_ROLE_OWNER"));
+  for (const v1::Event& e : audit) {
+    const v1::PersonalDataAccessed& a = e.personal_data_accessed();
+    EXPECT_EQ(a.case_id(), c);
+    EXPECT_THAT(a.fields(), ElementsAre("contact"));
+    EXPECT_TRUE(a.purpose().empty());
+    EXPECT_EQ(e.source(), kJustice);
+    EXPECT_THAT(e.involved_nodes(), ElementsAre(kJustice));
+    EXPECT_EQ(e.actor().role(), "owner");
+    EXPECT_EQ(e.correlation_id(), c);
+    EXPECT_TRUE(absl::StartsWith(e.event_id(), "audit.")) << e.event_id();
+    EXPECT_EQ(TimeOf(e.time()), now_);
+  }
+  for (const v1::Event& e : Events(c)) EXPECT_FALSE(e.has_personal_data_accessed());
+}
+
+TEST_F(MeetingPrivacyTest, AnInvitedNodeReadsItMaskedAndNothingIsRecorded) {
+  const std::string c = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened, ConveneWithContact(c));
+  const std::string m = convened.meeting().meeting_id();
+  const size_t recorded = Audit(c).size();
+
+  const v1::Meeting seen = Get(m, kLabor);
+  EXPECT_EQ(seen.invitees(1).party().contact(), kMaskedPhone);
+  EXPECT_EQ(seen.invitees(1).party().name(), kContractor);  // names stay
+  EXPECT_EQ(Audit(c).size(), recorded);
+  // Negative control: the same read by the owner shows the number, so the
+  // masked one is masking, not missing data.
+  EXPECT_EQ(Get(m, kJustice).invitees(1).party().contact(), kPhone);
+  EXPECT_EQ(Audit(c).size(), recorded + 1);
+  // An address is hidden whole.
+  v1::InviteParticipantsRequest invite;
+  invite.set_request_id(NextRequestId());
+  invite.set_meeting_id(m);
+  *invite.add_invitees() =
+      WithContact(PartyInvitee(v1::PARTY_ROLE_WORKER_REPRESENTATIVE, "工人代表"),
+                  "秦州区玉泉镇东关村 5 号");
+  ASSERT_THAT(mediation_->InviteParticipants(kJustice, invite), IsOk());
+  EXPECT_EQ(Get(m, kLabor).invitees(2).party().contact(), "***");
+}
+
+TEST_F(MeetingPrivacyTest, AnAddresseeSeesItInClearOnlyWhileWorkingTheCase) {
+  const std::string c = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened, ConveneWithContact(c));
+  const std::string m = convened.meeting().meeting_id();
+  const std::string r = Send(c, kUnion);
+  EXPECT_EQ(Get(m, kUnion).invitees(1).party().contact(), kMaskedPhone);
+  ASSERT_THAT(Take(broker::Action::kAccept, kUnion, r), IsOk());
+  EXPECT_EQ(Get(m, kUnion).invitees(1).party().contact(), kPhone);
+  ASSERT_THAT(Take(broker::Action::kStart, kUnion, r), IsOk());
+  ASSERT_THAT(Take(broker::Action::kComplete, kUnion, r), IsOk());
+  EXPECT_EQ(Get(m, kUnion).invitees(1).party().contact(), kMaskedPhone);
+  EXPECT_THAT(Reads(c), ElementsAre("qinzhou.justice ConveneMeeting ACCESS_ROLE_OWNER",
+                                    "qinzhou.union GetMeeting ACCESS_ROLE_WORKING_ADDRESSEE"));
+}
+
+TEST_F(MeetingPrivacyTest, ListsAreMaskedEvenForTheOwnerAndNotRecorded) {
+  const std::string c = OpenCase(kJustice);
+  ASSERT_THAT(ConveneWithContact(c), IsOk());
+  const size_t recorded = Audit(c).size();
+  v1::ListMeetingsRequest by_case;
+  by_case.set_case_id(c);
+  ASSERT_OK_AND_ASSIGN(v1::ListMeetingsResponse listed,
+                       mediation_->ListMeetings(kJustice, by_case));
+  ASSERT_THAT(listed.meetings(), SizeIs(1));
+  EXPECT_EQ(listed.meetings(0).invitees(1).party().contact(), kMaskedPhone);
+  ASSERT_OK_AND_ASSIGN(v1::ListMeetingsResponse mine,
+                       mediation_->ListMeetings(kJustice, v1::ListMeetingsRequest()));
+  ASSERT_THAT(mine.meetings(), SizeIs(1));
+  EXPECT_EQ(mine.meetings(0).invitees(1).party().contact(), kMaskedPhone);
+  EXPECT_EQ(Audit(c).size(), recorded);
+}
+
+TEST_F(MeetingPrivacyTest, ACommandAnswersItsWriterInClearOnlyWhenItsRowIsClear) {
+  const std::string c = OpenCase(kJustice);
+  const std::string r = Send(c, kLabor);
+  // Labour inspection has not accepted: it convenes, and what it wrote
+  // comes back masked, unrecorded.
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened,
+                       ConveneWithContact(c, kLabor, "labor-convene"));
+  EXPECT_EQ(convened.meeting().invitees(1).party().contact(), kMaskedPhone);
+  v1::InviteParticipantsRequest invite;
+  invite.set_request_id(NextRequestId());
+  invite.set_meeting_id(convened.meeting().meeting_id());
+  *invite.add_invitees() =
+      WithContact(PartyInvitee(v1::PARTY_ROLE_WORKER_REPRESENTATIVE, "工人代表"));
+  ASSERT_OK_AND_ASSIGN(v1::InviteParticipantsResponse invited,
+                       mediation_->InviteParticipants(kLabor, invite));
+  EXPECT_EQ(invited.meeting().invitees(2).party().contact(), kMaskedPhone);
+  EXPECT_THAT(Audit(c), IsEmpty());
+  // Negative control: the log has the number as written.
+  EXPECT_EQ(Get(convened.meeting().meeting_id(), kJustice).invitees(1).party().contact(),
+            kPhone);
+
+  // Once working the case, the same retried command answers in clear (the
+  // row is the case's as it stands) and the read is recorded; nothing is
+  // convened twice.
+  ASSERT_THAT(Take(broker::Action::kAccept, kLabor, r), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse again,
+                       ConveneWithContact(c, kLabor, "labor-convene"));
+  EXPECT_EQ(again.meeting().meeting_id(), convened.meeting().meeting_id());
+  EXPECT_EQ(again.meeting().invitees(1).party().contact(), kPhone);
+  EXPECT_THAT(Reads(c),
+              ElementsAre("qinzhou.justice GetMeeting ACCESS_ROLE_OWNER",
+                          "qinzhou.labor-inspection ConveneMeeting "
+                          "ACCESS_ROLE_WORKING_ADDRESSEE"));
+  v1::ListMeetingsRequest by_case;
+  by_case.set_case_id(c);
+  EXPECT_THAT(mediation_->ListMeetings(kJustice, by_case)->meetings(), SizeIs(1));
+}
+
+TEST_F(MeetingPrivacyTest, AClearReadThatCannotBeRecordedIsRefused) {
+  const std::string c = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened, ConveneWithContact(c));
+  const std::string plain = NewMeeting();  // no personal data
+  NoAuditLog no_audit(&log_);
+  MediationOptions o;
+  o.clock = [this] { return now_; };
+  Mediation refusing(&no_audit, directory_port_.get(), &calendar_, o);
+  v1::GetMeetingRequest get;
+  get.set_meeting_id(convened.meeting().meeting_id());
+  EXPECT_THAT(refusing.GetMeeting(kJustice, get), StatusIs(absl::StatusCode::kUnavailable));
+  // Negative control: what needs no record is still served.
+  ASSERT_OK_AND_ASSIGN(v1::GetMeetingResponse masked, refusing.GetMeeting(kLabor, get));
+  EXPECT_EQ(masked.meeting().invitees(1).party().contact(), kMaskedPhone);
+  get.set_meeting_id(plain);
+  EXPECT_THAT(refusing.GetMeeting(kJustice, get), IsOk());
+}
+
+TEST_F(MeetingPrivacyTest, AnInvitationReachesTheInboxesMasked) {
+  const std::string c = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened, ConveneWithContact(c));
+  // Inviting a worker with a telephone number: labour inspection, already
+  // invited, hears of it in its inbox.
+  v1::InviteParticipantsRequest invite;
+  invite.set_request_id(NextRequestId());
+  invite.set_meeting_id(convened.meeting().meeting_id());
+  *invite.add_invitees() = WithContact(PartyInvitee(v1::PARTY_ROLE_WORKER, "张三"));
+  ASSERT_THAT(mediation_->InviteParticipants(kJustice, invite), IsOk());
+  const size_t recorded = Audit(c).size();
+
+  v1::ReadAllRequest feed;
+  *feed.mutable_filter() = broker::Broker::InboxFilter(kLabor);
+  ASSERT_OK_AND_ASSIGN(v1::ReadAllResponse page, log_.ReadAll(feed));
+  int invitations = 0;
+  for (const v1::Event& e : page.events()) {
+    if (!e.has_meeting_participant_invited() ||
+        !e.meeting_participant_invited().invitee().has_party()) {
+      continue;
+    }
+    ++invitations;
+    // The log keeps the number; the inbox item shows it masked.
+    EXPECT_EQ(e.meeting_participant_invited().invitee().party().contact(), kPhone);
+    ASSERT_OK_AND_ASSIGN(std::optional<v1::InboxItem> item, broker_->InboxItemOf(e));
+    ASSERT_TRUE(item.has_value());
+    EXPECT_EQ(item->event().meeting_participant_invited().invitee().party().contact(),
+              kMaskedPhone);
+  }
+  EXPECT_EQ(invitations, 1);
+  EXPECT_EQ(Audit(c).size(), recorded);
 }
 
 // ------------------------------------------------------------------ the fold

@@ -308,6 +308,20 @@ TEST_F(AuditTest, EveryInvestigatorOrAuditorRowAdmitsWhomItNames) {
        [&](const std::string& who, const std::string&) {
          return ListByCase(who, case_id).status();
        }},
+      {"VerifyCaseHistory",
+       [&](const std::string& who, const std::string& p) {
+         v1::VerifyCaseHistoryRequest r;
+         r.set_case_id(case_id);
+         r.set_purpose(p);
+         return broker_->VerifyCaseHistory(who, r).status();
+       }},
+      {"ExportCaseEvidence",
+       [&](const std::string& who, const std::string& p) {
+         v1::ExportCaseEvidenceRequest r;
+         r.set_case_id(case_id);
+         r.set_purpose(p);
+         return broker_->ExportCaseEvidence(who, r).status();
+       }},
   };
   int walked = 0;
   for (const Rule& rule : Policy()) {
@@ -334,7 +348,7 @@ TEST_F(AuditTest, EveryInvestigatorOrAuditorRowAdmitsWhomItNames) {
           << rule.method;
     }
   }
-  EXPECT_EQ(walked, 4);
+  EXPECT_EQ(walked, 6);
 }
 
 }  // namespace

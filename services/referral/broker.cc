@@ -715,6 +715,10 @@ absl::StatusOr<std::optional<v1::InboxItem>> Broker::InboxItemOf(
   if (!ReachesInbox(e)) return std::nullopt;
   v1::InboxItem item;
   *item.mutable_event() = e;
+  // An inbox is a list (privacy.h): personal data masked for every node, as
+  // in ListCases; opening the case, meeting or application shows what the
+  // sight table lets the reader see.
+  MaskPersonalData(item.mutable_event());
   std::string referral_id = ReferralIdOf(e);
   if (referral_id.empty()) return item;  // a coordination item
   item.set_referral_id(referral_id);

@@ -104,7 +104,8 @@ class Broker {
                                    absl::string_view case_id);
   absl::StatusOr<std::vector<v1::Event>> TraceCase(absl::string_view caller,
                                                    absl::string_view case_id);
-  // Newest first; personal data masked.
+  // The cases the caller is party to in any way (CaseProjection::IsParty),
+  // newest opened first; personal data masked.
   absl::StatusOr<std::vector<v1::Case>> ListCases(absl::string_view caller,
                                                   int page_size);
   // Cases by the request's criteria (referral_service.proto), masked, after
@@ -113,6 +114,20 @@ class Broker {
   // Errors: INVALID_FIELD for a malformed criterion or page token.
   absl::StatusOr<v1::SearchCasesResponse> SearchCases(
       absl::string_view caller, const v1::SearchCasesRequest& request);
+  // The case log's verdict on the case's hash chain, with the head it
+  // signed; for a party, or an investigator naming a purpose (recorded).
+  // Errors: as TraceCase; the case log's.
+  absl::StatusOr<v1::VerifyCaseResponse> VerifyCaseHistory(
+      absl::string_view caller, const v1::VerifyCaseHistoryRequest& request);
+  // The case as an evidence bundle ending exactly at the head the case log
+  // just verified (and signed, when it has a key): events appended after
+  // that moment are left to the next export. Only a reader who sees
+  // personal data in clear may export (the bundle holds the hashed bytes,
+  // which cannot be masked), and the export is recorded as a clear read.
+  // Errors: as TraceCase; NOT_ALLOWED_FOR_ROLE for a party that sees the
+  // case masked; CASE_LOG_CORRUPT when the case log finds the chain broken.
+  absl::StatusOr<v1::EvidenceBundle> ExportCaseEvidence(
+      absl::string_view caller, const v1::ExportCaseEvidenceRequest& request);
   // The audit events of a case or of an accessor; auditors only.
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
       absl::string_view caller, const v1::ListAuditEventsRequest& request);
@@ -167,6 +182,7 @@ class Broker {
   static bool ReachesInbox(const v1::Event& e);
   // The inbox item for an event of the caller's feed; nullopt for events
   // that do not reach an inbox. Coordination items carry no referral id.
+  // Personal data in it is masked for every node (an inbox is a list).
   absl::StatusOr<std::optional<v1::InboxItem>> InboxItemOf(const v1::Event& e);
   // The feed filter of a node's inbox.
   static v1::EventFilter InboxFilter(absl::string_view node);

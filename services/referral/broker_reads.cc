@@ -1,8 +1,6 @@
 // The broker's reads of cases: who may read (policy.h), what they see
 // (privacy.h), what is recorded (the audit streams) and the search.
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -21,7 +19,9 @@
 #include "services/referral/broker.h"
 #include "services/referral/policy.h"
 #include "services/referral/privacy.h"
+#include "services/referral/read_audit.h"
 #include "storage/event_store.h"
+#include "storage/evidence_bundle.h"
 
 namespace referral::broker {
 namespace {
@@ -48,10 +48,6 @@ absl::Status CheckPurpose(absl::string_view purpose) {
                  "调阅事由过长");
 }
 
-std::string AuditStream(absl::string_view case_id) {
-  return absl::StrCat("audit:", case_id);
-}
-
 std::string SearchAuditStream(absl::string_view investigator) {
   return absl::StrCat("audit-search:", investigator);
 }
@@ -69,14 +65,6 @@ std::vector<std::string> FieldsOf(const std::vector<v1::Event>& events) {
     for (std::string& f : PersonalDataFields(e)) all.insert(std::move(f));
   }
   return {all.begin(), all.end()};
-}
-
-// "audit.<32 hex>": unique without coordination, like a request id.
-std::string NewAuditId() {
-  unsigned char bytes[16];
-  (void)RAND_bytes(bytes, sizeof(bytes));
-  return absl::StrCat("audit.",
-                      HexOf(absl::string_view(reinterpret_cast<char*>(bytes), sizeof(bytes))));
 }
 
 // Page tokens: base64url of "<kind>|<fields...>", opaque to clients.
@@ -120,59 +108,21 @@ std::string DescribeCriteria(const v1::SearchCasesRequest& q) {
 
 absl::Status Broker::AppendAudit(const std::string& stream, absl::string_view accessor,
                                  std::vector<v1::Event> events) {
-  v1::AppendRequest req;
-  req.set_case_id(stream);
-  req.set_expected(v1::EXPECTED_VERSION_ANY);
-  const std::string id = NewAuditId();
-  const google::protobuf::Timestamp now =
-      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(options_.clock()));
-  for (size_t i = 0; i < events.size(); ++i) {
-    v1::Event* e = req.add_events();
-    *e = std::move(events[i]);
-    e->set_event_id(absl::StrCat(id, ".", i));
-    e->set_source(std::string(accessor));
-    e->add_involved_nodes(std::string(accessor));
-    e->mutable_actor()->set_node(std::string(accessor));
-    *e->mutable_time() = now;
-  }
-  return log_->Append(req).status();
+  return AppendAuditEvents(log_, options_.clock(), stream, accessor, std::move(events));
 }
 
 absl::StatusOr<bool> Broker::AdmitRead(absl::string_view caller, absl::string_view method,
                                        const CaseProjection& c, absl::string_view purpose,
                                        const std::vector<std::string>& fields) {
   ASSIGN_OR_RETURN(ReadAs as, AuthorizeCaseRead(caller, c, purpose, options_.access));
-  const bool investigator = as == ReadAs::kInvestigator;
-  const SightRule& sight = SightOf(ReaderOf(caller, c, investigator));
-  const std::string& case_id = c.state().case_id();
-  std::vector<v1::Event> audit;
-  if (investigator) {
-    v1::CaseTracedByInvestigator* t =
-        audit.emplace_back().mutable_case_traced_by_investigator();
-    t->set_case_id(case_id);
-    t->set_investigator(std::string(caller));
-    t->set_purpose(std::string(purpose));
-    t->set_method(std::string(method));
-    audit.back().set_correlation_id(case_id);
-  }
-  if (sight.clear && !fields.empty()) {
-    v1::PersonalDataAccessed* a = audit.emplace_back().mutable_personal_data_accessed();
-    a->set_case_id(case_id);
-    a->set_accessor(std::string(caller));
-    a->set_role(sight.role);
-    if (investigator) a->set_purpose(std::string(purpose));
-    for (const std::string& f : fields) a->add_fields(f);
-    a->set_method(std::string(method));
-    audit.back().set_correlation_id(case_id);
-  }
-  if (!audit.empty()) {
-    const Term<v1::AccessRole>* role = FindTerm(AccessRoles(), sight.role);
-    for (v1::Event& e : audit) {
-      e.mutable_actor()->set_role(std::string(role != nullptr ? role->key : ""));
-    }
-    RETURN_IF_ERROR(AppendAudit(AuditStream(case_id), caller, std::move(audit)));
-  }
-  return sight.clear;
+  CaseRead read;
+  read.caller = caller;
+  read.method = method;
+  read.case_id = c.state().case_id();
+  read.reader = ReaderOf(caller, c, as == ReadAs::kInvestigator);
+  read.purpose = purpose;
+  read.fields = fields;
+  return RecordCaseRead(log_, options_.clock(), read);
 }
 
 // ------------------------------------------------------------------ reads
@@ -225,30 +175,18 @@ absl::StatusOr<std::vector<v1::Event>> Broker::TraceCase(
 absl::StatusOr<std::vector<v1::Case>> Broker::ListCases(absl::string_view caller,
                                                         int page_size) {
   if (page_size <= 0) page_size = 50;
-  // Positions of the events that make the caller a party, newest last.
-  std::map<uint64_t, std::string> by_position;
-  for (const char* type : {"referral.v1.CaseOpened", "referral.v1.ReferralRequested"}) {
-    v1::ReadAllRequest req;
-    req.mutable_filter()->set_node(std::string(caller));
-    req.mutable_filter()->set_event_type(type);
-    req.set_page_size(kFeedPage);
-    for (;;) {
-      ASSIGN_OR_RETURN(v1::ReadAllResponse page, log_->ReadAll(req));
-      for (const auto& e : page.events()) by_position[e.global_position()] = e.subject();
-      if (page.events_size() < kFeedPage) break;
-      req.set_from_position(page.next_position());
-    }
-  }
+  // The search index knows every node each case involves: the owner, every
+  // sender and addressee, and nodes only invited to a meeting or escalated
+  // to. A search with no criteria is the caller's case list.
+  RETURN_IF_ERROR(search_.Refresh());
+  SearchIndex::Page page =
+      search_.Search(v1::SearchCasesRequest(), caller, std::nullopt, page_size);
   std::vector<v1::Case> out;
-  std::set<std::string> seen;
-  for (auto it = by_position.rbegin();
-       it != by_position.rend() && static_cast<int>(out.size()) < page_size; ++it) {
-    if (!seen.insert(it->second).second) continue;
-    absl::StatusOr<CaseProjection> p = ReadProjection(it->second);
-    if (!p.ok()) return p.status();
-    if (!p->IsParty(caller)) continue;
+  for (const std::string& id : page.case_ids) {
+    ASSIGN_OR_RETURN(CaseProjection p, ReadProjection(id));
+    if (!p.IsParty(caller)) continue;
     // A list is for finding: opening the case is the read that shows more.
-    v1::Case c = p->state();
+    v1::Case c = p.state();
     MaskPersonalData(&c);
     out.push_back(std::move(c));
   }
@@ -279,6 +217,16 @@ absl::StatusOr<v1::SearchCasesResponse> Broker::SearchCases(
   if (!v1::ReferralState_IsValid(request.state())) {
     return Invalid("state", absl::StrCat("state: use one of ", KeysOf(ReferralStates())),
                    "转介状态无效");
+  }
+  for (const auto& [field, ts] :
+       {std::pair{"opened_from", &request.opened_from()},
+        std::pair{"opened_to", &request.opened_to()}}) {
+    if (!IsValidTimestamp(*ts)) {
+      return Invalid(field,
+                     absl::StrCat(field, " is not a valid time (years 0001 to 9999, "
+                                         "nanoseconds below one second)"),
+                     "时间无效");
+    }
   }
   if (request.has_opened_from() && request.has_opened_to() &&
       TimeOf(request.opened_from()) >= TimeOf(request.opened_to())) {
@@ -436,6 +384,80 @@ absl::StatusOr<v1::ListAuditEventsResponse> Broker::ListAuditEvents(
     *out.add_events() = std::move(e);
   }
   return out;
+}
+
+// ------------------------------------------------------------------ proof
+
+absl::StatusOr<v1::VerifyCaseResponse> Broker::VerifyCaseHistory(
+    absl::string_view caller, const v1::VerifyCaseHistoryRequest& request) {
+  RETURN_IF_ERROR(storage::ValidateCaseId(request.case_id(), "case_id"));
+  RETURN_IF_ERROR(CheckPurpose(request.purpose()));
+  ASSIGN_OR_RETURN(CaseProjection p, ReadProjection(request.case_id()));
+  // A verdict holds no personal data: only an investigator's read is recorded.
+  ASSIGN_OR_RETURN(bool clear,
+                   AdmitRead(caller, "VerifyCaseHistory", p, request.purpose(), {}));
+  (void)clear;
+  return log_->VerifyCase(request.case_id());
+}
+
+absl::StatusOr<v1::EvidenceBundle> Broker::ExportCaseEvidence(
+    absl::string_view caller, const v1::ExportCaseEvidenceRequest& request) {
+  RETURN_IF_ERROR(storage::ValidateCaseId(request.case_id(), "case_id"));
+  RETURN_IF_ERROR(CheckPurpose(request.purpose()));
+  // Verified first, read second: the bundle stops at the verified head, so
+  // what it holds is exactly what the case log vouched for.
+  ASSIGN_OR_RETURN(v1::VerifyCaseResponse verdict, log_->VerifyCase(request.case_id()));
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(request.case_id()));
+  CaseProjection p = CaseProjection::Fold(events);
+  if (!p.opened()) {
+    return MakeError(ErrorReason::kCaseNotFound,
+                     absl::StrCat("case ", request.case_id(), " was never opened"),
+                     "案件不存在");
+  }
+  ASSIGN_OR_RETURN(ReadAs as, AuthorizeCaseRead(caller, p, request.purpose(), options_.access));
+  if (!SightOf(ReaderOf(caller, p, as == ReadAs::kInvestigator)).clear) {
+    return MakeError(
+        ErrorReason::kNotAllowedForRole,
+        absl::StrCat("an evidence bundle holds every event's exact bytes, personal data "
+                     "included, so only the owning node (",
+                     p.state().opened().owning_node(),
+                     "), an addressee working the case or an investigator naming a "
+                     "purpose may export it; ask the owning node, or read the masked "
+                     "history with refctl trace"),
+        "证据包含个人信息原文，仅案件主办机构、正在办理的受理机构或说明事由的调查人员可导出");
+  }
+  if (!verdict.intact()) {
+    return MakeError(ErrorReason::kCaseLogCorrupt,
+                     absl::StrCat("the case log finds case ", request.case_id(),
+                                  " broken at event ", verdict.first_bad_sequence(), " (",
+                                  verdict.problem(),
+                                  "); it is not exported. Report it to the case log's operator"),
+                     "案件记录校验未通过，未导出");
+  }
+  if (events.size() < verdict.events_checked()) {
+    return MakeError(ErrorReason::kCaseLogCorrupt,
+                     absl::StrCat("case ", request.case_id(), " has ", events.size(),
+                                  " events but the case log verified ",
+                                  verdict.events_checked(), "; it is not exported"),
+                     "案件记录校验未通过，未导出");
+  }
+  events.resize(verdict.events_checked());
+  ASSIGN_OR_RETURN(v1::EvidenceBundle bundle,
+                   storage::MakeBundle(request.case_id(), events, caller, options_.clock()));
+  if (bundle.head_hash() != verdict.head_hash()) {
+    return MakeError(ErrorReason::kCaseLogCorrupt,
+                     absl::StrCat("case ", request.case_id(),
+                                  " as read does not end at the head the case log verified; "
+                                  "it is not exported"),
+                     "案件记录校验未通过，未导出");
+  }
+  // Recorded before it leaves: a bundle is a clear read of every field.
+  ASSIGN_OR_RETURN(bool clear, AdmitRead(caller, "ExportCaseEvidence", p, request.purpose(),
+                                         FieldsOf(events)));
+  (void)clear;
+  bundle.set_verified_by_case_log(true);
+  if (verdict.has_signed_head()) *bundle.mutable_signed_head() = verdict.signed_head();
+  return bundle;
 }
 
 }  // namespace referral::broker

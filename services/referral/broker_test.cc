@@ -269,6 +269,37 @@ TEST_F(BrokerTest, ListsShowOnlyWhatTheCallerIsPartyTo) {
   (void)theirs;
 }
 
+TEST_F(BrokerTest, ANodeOnlyEscalatedToOrInvitedFindsTheCaseInItsList) {
+  std::string case_id = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(auto before, broker_->ListCases(kUnion, 0));
+  EXPECT_TRUE(before.empty());  // control: not yet involved
+  // The deadlines service escalates to the union: its only tie to the case.
+  v1::AppendRequest escalate;
+  escalate.set_case_id(case_id);
+  v1::Event* e = escalate.add_events();
+  e->set_event_id("escalate-1");
+  e->set_source("qinzhou.deadlines");
+  e->add_involved_nodes(kUnion);
+  e->mutable_escalation_raised()->set_to_node(kUnion);
+  e->mutable_escalation_raised()->set_deadline_id("d1");
+  ASSERT_THAT(log_.Append(escalate), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto after, broker_->ListCases(kUnion, 0));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].case_id(), case_id);
+}
+
+TEST_F(BrokerTest, ListCasesIsNewestOpenedFirstAndHonoursThePageSize) {
+  std::string first = OpenCase(kJustice);
+  std::string second = OpenCase(kJustice);
+  ASSERT_OK_AND_ASSIGN(auto cases, broker_->ListCases(kJustice, 0));
+  ASSERT_EQ(cases.size(), 2u);
+  EXPECT_EQ(cases[0].case_id(), second);
+  EXPECT_EQ(cases[1].case_id(), first);
+  ASSERT_OK_AND_ASSIGN(auto one, broker_->ListCases(kJustice, 1));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].case_id(), second);
+}
+
 TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {
   std::string case_id = OpenCase();
   Send(case_id);
@@ -576,6 +607,14 @@ TEST_F(BrokerTest, EveryMethodRefusesTheWrongNode) {
          v1::ListAuditEventsRequest q;
          q.set_case_id(case_id);
          return broker_->ListAuditEvents(who, q).status(); }},
+      {"VerifyCaseHistory", [&](const std::string& who) {
+         v1::VerifyCaseHistoryRequest q;
+         q.set_case_id(case_id);
+         return broker_->VerifyCaseHistory(who, q).status(); }},
+      {"ExportCaseEvidence", [&](const std::string& who) {
+         v1::ExportCaseEvidenceRequest q;
+         q.set_case_id(case_id);
+         return broker_->ExportCaseEvidence(who, q).status(); }},
   };
   for (const Rule& rule : Policy()) {
     if (rule.requirement == Requirement::kSelf && rule.method != "GetBacklog") {

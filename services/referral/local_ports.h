@@ -60,6 +60,11 @@ class CaseLogPortOver final : public CaseLogPort {
     r.set_position(position);
     return source_->SetCheckpoint(r).status();
   }
+  absl::StatusOr<v1::VerifyCaseResponse> VerifyCase(absl::string_view case_id) override {
+    v1::VerifyCaseRequest r;
+    r.set_case_id(std::string(case_id));
+    return source_->VerifyCase(r);
+  }
 
  private:
   Source* source_;

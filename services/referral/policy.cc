@@ -9,13 +9,15 @@ namespace referral::broker {
 namespace {
 
 using Q = Requirement;
-constexpr std::array<Rule, 24> kPolicy = {{
+constexpr std::array<Rule, 26> kPolicy = {{
     {"OpenCase", Q::kSelf},
     {"GetCase", Q::kInvestigatorOrParty},
     {"ListCases", Q::kSelf},
     {"TraceCase", Q::kInvestigatorOrParty},
     {"SearchCases", Q::kInvestigatorOrParty},
     {"ListAuditEvents", Q::kAuditor},
+    {"VerifyCaseHistory", Q::kInvestigatorOrParty},
+    {"ExportCaseEvidence", Q::kInvestigatorOrParty},
     {"SendReferral", Q::kCaseParty},
     {"ReceiveReferral", Q::kReferralRole},
     {"AcceptReferral", Q::kReferralRole},

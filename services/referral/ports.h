@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "referral/v1/caselog_service.pb.h"
 #include "referral/v1/directory.pb.h"
@@ -31,6 +32,13 @@ class CaseLogPort {
   virtual absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view name) = 0;
   virtual absl::Status SetCheckpoint(absl::string_view name,
                                      uint64_t position) = 0;
+  // The case log's verdict on a case's hash chain, with its signed head
+  // when it has a signing key. Ports that only stand in for reads and
+  // appends in a test leave it UNIMPLEMENTED.
+  virtual absl::StatusOr<v1::VerifyCaseResponse> VerifyCase(absl::string_view case_id) {
+    return absl::UnimplementedError(
+        absl::StrCat("this case log port cannot verify case ", case_id));
+  }
 };
 
 class DirectoryPort {

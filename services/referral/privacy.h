@@ -12,11 +12,17 @@
 //     that has not accepted or has finished,
 //     an invited or escalated-to node)
 //
-// Lists (ListCases, SearchCases) are masked for everyone: a list is for
-// finding, and opening one case is the read that is recorded. Which node may
-// read a case at all is the policy table's business (policy.h); this file
-// only says what a reader that got in sees. A read that returns personal
-// data in clear is recorded (PersonalDataAccessed, in "audit:<case_id>");
+// Lists (ListCases, SearchCases, inbox items, ListMeetings,
+// ListApplications) are masked for everyone: a list is for finding, and
+// opening one case, meeting or application is the read that is recorded.
+// The same table decides every read of one case's personal data, whichever
+// service answers it: a case (GetCase, TraceCase), a meeting with its
+// invitees (mediation), a legal-aid application with its applicant, and a
+// command's answer carrying any of them (the writer gets back what it wrote
+// in clear only when its row is clear). Which node may read a case at all
+// is the policy table's business (policy.h); this file only says what a
+// reader that got in sees. A read that returns personal data in clear is
+// recorded (read_audit.h: PersonalDataAccessed, in "audit:<case_id>");
 // masked reads are not.
 //
 // Thread safety: stateless functions over constant tables.

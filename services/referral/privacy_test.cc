@@ -3,6 +3,7 @@
 
 #include "services/referral/privacy.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -211,6 +212,49 @@ TEST_F(PrivacyTest, ListsAreMaskedEvenForTheOwner) {
   ASSERT_EQ(found.cases_size(), 1);
   ExpectMasked(found.cases(0).opened().parties(1));
   EXPECT_THAT(Audit(case_id), IsEmpty());
+}
+
+TEST_F(PrivacyTest, InboxItemsAreMaskedForEveryNodeAndNotRecorded) {
+  std::string case_id = OpenWorkerCase();
+  // What the mediation service appends when it invites the worker to a
+  // meeting the union is invited to: the union and the convener hear of it.
+  v1::AppendRequest invite;
+  invite.set_case_id(case_id);
+  v1::Event* e = invite.add_events();
+  e->set_event_id("test.invite.worker");
+  e->set_source(kJustice);
+  e->add_involved_nodes(kUnion);
+  v1::MeetingParticipantInvited* invited = e->mutable_meeting_participant_invited();
+  invited->set_meeting_id(case_id + "/m1");
+  v1::Party* worker = invited->mutable_invitee()->mutable_party();
+  worker->set_role(v1::PARTY_ROLE_WORKER);
+  worker->set_name("张三");
+  worker->set_contact(kWorkerPhone);
+  worker->set_id_number(kWorkerId);
+  ASSERT_THAT(log_.Append(invite), IsOk());
+
+  // The owner too: an inbox is a list.
+  for (const char* node : {kUnion, kJustice}) {
+    v1::ReadAllRequest feed;
+    *feed.mutable_filter() = Broker::InboxFilter(node);
+    ASSERT_OK_AND_ASSIGN(v1::ReadAllResponse page, log_.ReadAll(feed));
+    int items = 0;
+    for (const v1::Event& event : page.events()) {
+      if (!event.has_meeting_participant_invited()) continue;
+      ++items;
+      // The feed carries the record as given ...
+      ExpectClear(event.meeting_participant_invited().invitee().party());
+      // ... the inbox item shows it masked.
+      ASSERT_OK_AND_ASSIGN(std::optional<v1::InboxItem> item, broker_->InboxItemOf(event));
+      ASSERT_TRUE(item.has_value());
+      ExpectMasked(item->event().meeting_participant_invited().invitee().party());
+      EXPECT_EQ(item->event().meeting_participant_invited().invitee().party().name(), "张三");
+    }
+    EXPECT_EQ(items, 1) << node;
+  }
+  EXPECT_THAT(Audit(case_id), IsEmpty());  // items are not reads of the case
+  // Negative control: the owner opening the case sees the worker in clear.
+  ExpectClear(WorkerAs(kJustice, case_id));
 }
 
 TEST_F(PrivacyTest, OpenCaseKeepsTheIdNumberAsGivenAndRefusesABadOneWritingNothing) {

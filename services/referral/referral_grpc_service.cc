@@ -121,6 +121,24 @@ grpc::Status ReferralGrpcService::ListAuditEvents(grpc::ServerContext* context,
       [&](v1::ListAuditEventsResponse& r) { response->Swap(&r); });
 }
 
+grpc::Status ReferralGrpcService::VerifyCaseHistory(
+    grpc::ServerContext* context, const v1::VerifyCaseHistoryRequest* request,
+    v1::VerifyCaseHistoryResponse* response) {
+  return Handle(
+      context,
+      [&](const std::string& node) { return broker_->VerifyCaseHistory(node, *request); },
+      [&](v1::VerifyCaseResponse& r) { response->mutable_verdict()->Swap(&r); });
+}
+
+grpc::Status ReferralGrpcService::ExportCaseEvidence(
+    grpc::ServerContext* context, const v1::ExportCaseEvidenceRequest* request,
+    v1::ExportCaseEvidenceResponse* response) {
+  return Handle(
+      context,
+      [&](const std::string& node) { return broker_->ExportCaseEvidence(node, *request); },
+      [&](v1::EvidenceBundle& b) { response->mutable_bundle()->Swap(&b); });
+}
+
 grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext* context,
                                               const v1::GetReferralRequest* request,
                                               v1::GetReferralResponse* response) {

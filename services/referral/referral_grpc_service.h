@@ -33,6 +33,8 @@ class ReferralGrpcService final : public v1::ReferralService::Service {
   REFERRAL_DECLARE(TraceCase)
   REFERRAL_DECLARE(SearchCases)
   REFERRAL_DECLARE(ListAuditEvents)
+  REFERRAL_DECLARE(VerifyCaseHistory)
+  REFERRAL_DECLARE(ExportCaseEvidence)
   REFERRAL_DECLARE(SendReferral)
   REFERRAL_DECLARE(ReceiveReferral)
   REFERRAL_DECLARE(AcceptReferral)

@@ -366,6 +366,9 @@ TEST_F(SearchCasesTest, BadCriteriaAreRefusedNamingTheFieldAndNothingIsRecorded)
                      google::protobuf::util::TimeUtil::SecondsToTimestamp(1000);
                },
                "opened_to"},
+           Bad{[](auto& q) { q.mutable_opened_from()->set_seconds(-62135596801); },
+               "opened_from"},
+           Bad{[](auto& q) { q.mutable_opened_to()->set_nanos(1000000000); }, "opened_to"},
        }) {
     v1::SearchCasesRequest q;
     q.set_purpose(kPurpose);
