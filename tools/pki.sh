@@ -10,7 +10,8 @@
 #
 # Without identities: every `name = "..."` of services/directory/qinzhou.toml
 # and the services caselog, directory, referral, mediation, legalaid,
-# deadlines.
+# deadlines, plus `operator`: the one non-service identity the case log
+# admits, for refctl's low-level `log` commands.
 #
 # Idempotent: what exists and still verifies against DIR/ca.pem is kept, so a
 # second run changes nothing; a missing, expired or foreign certificate is
@@ -32,7 +33,7 @@ if [ "$#" -eq 0 ]; then
   [ -r "$directory" ] || die "cannot read $directory (the default node list)"
   mapfile -t ids < <(sed -n 's/^[[:space:]]*name[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$directory")
   [ "${#ids[@]}" -gt 0 ] || die "no name = \"...\" lines in $directory"
-  ids+=(caselog directory referral mediation legalaid deadlines)
+  ids+=(caselog directory referral mediation legalaid deadlines operator)
 else
   ids=("$@")
 fi

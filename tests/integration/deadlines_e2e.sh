@@ -29,7 +29,7 @@ E2E_LOG_TAIL=30
 
 PKI="$work/pki"
 SUPERVISOR=qinzhou.petition
-"$ROOT/tools/pki.sh" "$PKI" caselog directory referral deadlines \
+"$ROOT/tools/pki.sh" "$PKI" caselog directory referral deadlines operator \
   qinzhou.justice qinzhou.labor-inspection "$SUPERVISOR"
 
 start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
@@ -65,7 +65,7 @@ seconds_from_now() { date -u -d "+$1 seconds" +%Y-%m-%dT%H:%M:%SZ; }
 
 # count CASE FIELD: how many events of the case have that body.
 count() {
-  as qinzhou.justice -o json log read "$1" --limit 1000 | grep -c "\"$2\"" || true
+  as operator -o json log read "$1" --limit 1000 | grep -c "\"$2\"" || true
 }
 
 # wait_for CASE FIELD N: until the case holds N such events (30 s at most).
@@ -94,7 +94,7 @@ A="$(refer 3)"
 [ "$(count "$A" deadline_set)" -eq 1 ] || fail "$A: the referral set no acceptance deadline"
 wait_for "$A" deadline_breached 1
 wait_for "$A" escalation_raised 1
-out="$(as qinzhou.justice -o json log read "$A")"
+out="$(as operator -o json log read "$A")"
 expect_in "$out" "\"to_node\": \"$SUPERVISOR\"" "escalated to the default supervisor"
 expect_in "$out" '"source": "qinzhou.deadlines"' "the deadlines service records as its node"
 pass "$A breached and escalated to $SUPERVISOR"

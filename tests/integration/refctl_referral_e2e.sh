@@ -27,10 +27,16 @@ e2e_init refctl_referral_e2e
 
 PKI="$work/pki"
 NODES=(qinzhou.justice qinzhou.labor-inspection qinzhou.arbitration qinzhou.union qinzhou.housing qinzhou.petition)
-"$ROOT/tools/pki.sh" "$PKI" caselog directory referral mediation legalaid deadlines "${NODES[@]}"
+"$ROOT/tools/pki.sh" "$PKI" caselog directory referral mediation legalaid deadlines operator \
+  "${NODES[@]}"
+# The case log's head-signing key, and its public half as it is published.
+openssl genpkey -algorithm ed25519 -out "$work/caselog-head.key" 2>/dev/null
+openssl pkey -in "$work/caselog-head.key" -pubout -out "$work/caselog-head.pub.pem"
+openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout -out "$work/other.pub.pem"
 
 # ------------------------------------------------------------------ mTLS
-start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog)
+start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog) \
+  --signing_key="$work/caselog-head.key"
 CASELOG="127.0.0.1:$PORT"
 start directory 127.0.0.1:0 "$DIRECTORY_BIN" \
   --config="$ROOT/services/directory/qinzhou.toml" $(tls directory)
@@ -94,24 +100,36 @@ expect_in "$out" "间隔 SINCE" "trace: gap column"
 svg="$("$REFCTL" -o svg trace "$CASE")"; [[ "$svg" == "<svg"* ]] || fail "trace -o svg: not an SVG: ${svg:0:200}"; expect_in "$svg" "劳动保障监察" "trace -o svg: lane"
 pass "context, cases, case show, referral, trace"
 
-# Proof: the case log's verdict, an evidence bundle checked with no server,
-# and a bundle with one altered event (negative control) named by sequence.
-out="$("$REFCTL" verify "$CASE")"
+# Proof: the case log's verdict with its signed head, an evidence bundle
+# checked with no server against the published key, and negative controls:
+# an altered event named by sequence, a cut tail, another key.
+out="$("$REFCTL" verify "$CASE" --trust "$work/caselog-head.pub.pem")"
 expect_in "$out" "intact 完整" "verify CASE"
+expect_in "$out" "(the trusted key)" "verify CASE checks the signed head"
 head="$(printf '%s\n' "$out" | sed -n 's/.*head \([0-9a-f]\{64\}\).*/\1/p')"
 [ -n "$head" ] || fail "verify CASE printed no head hash: $out"
 out="$("$REFCTL" export "$CASE" --out "$work/bundle.json")"
-expect_in "$out" "case log intact" "export"
-out="$("$REFCTL" --caselog 127.0.0.1:1 --referral 127.0.0.1:1 verify --bundle "$work/bundle.json" --expect-head "$head")"
+expect_in "$out" "case log intact, head signed by key" "export"
+out="$("$REFCTL" --caselog 127.0.0.1:1 --referral 127.0.0.1:1 verify --bundle "$work/bundle.json" --trust "$work/caselog-head.pub.pem")"
 expect_in "$out" "intact 完整: bundle of case $CASE" "verify --bundle offline"
+expect_in "$out" "(the trusted key)" "verify --bundle checks the signed head"
 awk 'BEGIN{n=0} /"body": "C/{n++; if(n==2){sub(/"body": "C/, "\"body\": \"D")}} {print}' \
   "$work/bundle.json" >"$work/forged.json"
 rc=0; out="$("$REFCTL" verify --bundle "$work/forged.json" 2>&1)" || rc=$?
 [ "$rc" -eq 3 ] || fail "an altered bundle verified (exit $rc): $out"
 expect_in "$out" "at sequence 2" "altered bundle names the event"
+rc=0; out="$("$REFCTL" verify --bundle "$work/bundle.json" --trust "$work/other.pub.pem" 2>&1)" || rc=$?
+[ "$rc" -eq 3 ] || fail "a bundle verified against another key (exit $rc): $out"
+expect_in "$out" "not by the trusted key" "another key refused"
 rc=0; out="$("$REFCTL" verify --bundle "$work/bundle.json" --expect-head "$(printf '0%.0s' $(seq 64))" 2>&1)" || rc=$?
 [ "$rc" -eq 3 ] || fail "a bundle with another head verified (exit $rc): $out"
-pass "verify, export, verify --bundle (offline), altered bundle refused"
+# The case log itself admits services and the operator only.
+rc=0; out="$("$REFCTL" log read "$CASE" 2>&1)" || rc=$?
+[ "$rc" -ne 0 ] || fail "an agency read the case log directly: $out"
+expect_in "$out" "NOT_ALLOWED_FOR_ROLE" "an agency on the case log"
+out="$("$REFCTL" --node operator log read "$CASE" --limit 1)"
+expect_in "$out" "referral.v1.CaseOpened" "the operator on the case log"
+pass "verify (signed head), export, verify --bundle offline with --trust; altered, other key, other head refused; case log closed to agencies"
 
 # A retried command with the same request id has its effect once.
 first="$("$REFCTL" --request-id e2e-open-1 -o json case open --title "重试测试" --matter wage_arrears)"

@@ -97,6 +97,7 @@ class ReferralSystem {
   }
 
   std::string referral_address() const { return Address(referral_port_); }
+  std::string caselog_address() const { return Address(caselog_port_); }
 
   // A stub acting as `node`: its certificate under mTLS, metadata otherwise.
   std::unique_ptr<v1::ReferralService::Stub> StubFor(const std::string& node) const {
@@ -134,7 +135,10 @@ class ReferralSystem {
   broker::BrokerOptions broker_options_;
   std::unique_ptr<directory::Directory> directory_;
   caselog::CaseLog caselog_core_;
-  caselog::CaseLogGrpcService caselog_service_{&caselog_core_};
+  // Under mTLS the case log admits the broker only, as deployed.
+  caselog::CaseLogGrpcService caselog_service_{
+      &caselog_core_,
+      pki_ ? std::vector<std::string>{"referral"} : std::vector<std::string>{}};
   std::unique_ptr<ServiceHost> caselog_host_;
   int caselog_port_ = 0;
   std::unique_ptr<directory::DirectoryGrpcService> directory_service_;

@@ -18,6 +18,8 @@ namespace {
 using ::referral::testing::HasReason;
 using ::referral::testing::ReferralSystem;
 using ::referral::testing::StatusIs;
+using ::referral::testing::IsOk;
+using ::testing::HasSubstr;
 
 constexpr char kJustice[] = "qinzhou.justice";
 constexpr char kLabor[] = "qinzhou.labor-inspection";
@@ -158,6 +160,62 @@ TEST_F(ReferralMtls, MetadataCannotOverrideTheCertificate) {
   absl::Status st =
       FromGrpcStatus(s.StubFor(kLabor)->CancelReferral(context.get(), cancel, &resp));
   EXPECT_THAT(st, HasReason("NOT_ALLOWED_FOR_ROLE"));
+}
+
+TEST_F(ReferralMtls, TheCaseLogServesTheBrokerButNoAgency) {
+  ReferralSystem s(*pki_);
+  std::string case_id = OpenCase(s, "open-1");  // through the broker: admitted
+  auto stub_as = [&](const std::string& identity) {
+    auto creds = ChannelCredentialsFor(s.TlsFor(identity));
+    EXPECT_TRUE(creds.ok()) << creds.status();
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return v1::CaseLogService::NewStub(
+        grpc::CreateCustomChannel(s.caselog_address(), *creds, args));
+  };
+  auto deadline = [] { return absl::ToChronoTime(absl::Now() + absl::Seconds(10)); };
+  v1::ReadCaseRequest read;
+  read.set_case_id(case_id);
+
+  // An agency's own certificate: refused, reads and writes alike.
+  auto agency = stub_as(kJustice);
+  {
+    grpc::ClientContext c;
+    c.set_deadline(deadline());
+    v1::ReadCaseResponse r;
+    absl::Status st = FromGrpcStatus(agency->ReadCase(&c, read, &r));
+    EXPECT_THAT(st, HasReason("NOT_ALLOWED_FOR_ROLE"));
+    EXPECT_THAT(std::string(st.message()), HasSubstr("through the referral service"));
+  }
+  {
+    grpc::ClientContext c;
+    c.set_deadline(deadline());
+    v1::AppendRequest forged;
+    forged.set_case_id(case_id);
+    v1::Event* e = forged.add_events();
+    e->set_event_id("forged-1");
+    e->set_source(kJustice);
+    e->mutable_case_note_recorded()->set_note("backdated");
+    v1::AppendResponse r;
+    EXPECT_THAT(FromGrpcStatus(agency->Append(&c, forged, &r)),
+                HasReason("NOT_ALLOWED_FOR_ROLE"));
+  }
+  {
+    grpc::ClientContext c;
+    c.set_deadline(deadline());
+    auto reader = agency->Subscribe(&c, v1::SubscribeRequest());
+    v1::SubscribeResponse m;
+    EXPECT_FALSE(reader->Read(&m));
+    EXPECT_THAT(FromGrpcStatus(reader->Finish()), HasReason("NOT_ALLOWED_FOR_ROLE"));
+  }
+  // The broker's certificate reads it, and the forged note is not there.
+  auto broker = stub_as("referral");
+  grpc::ClientContext c;
+  c.set_deadline(deadline());
+  v1::ReadCaseResponse r;
+  ASSERT_THAT(FromGrpcStatus(broker->ReadCase(&c, read, &r)), IsOk());
+  for (const v1::Event& e : r.events()) EXPECT_NE(e.event_id(), "forged-1");
+  EXPECT_GT(r.events_size(), 0);
 }
 
 TEST(ReferralGrpc, InboxDeliversCatchUpThenLiveAndAckAdvancesTheCursor) {
