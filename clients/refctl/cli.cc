@@ -242,6 +242,18 @@ std::string Hint(const absl::Status& s, const ErrorView& v, const FailContext& c
         "referrals were sent from or to may see or act on it. Check --node, "
         "or ask the owning node to refer the case to you");
   }
+  if (r == "NOT_ALLOWED_FOR_ROLE" && c.command == "export") {
+    return absl::StrCat("you act as ", node,
+                        ". An evidence bundle carries personal data in clear: ask the "
+                        "owning node, or an investigator (--purpose), to export it; "
+                        "refctl verify CASE checks the chain for any party");
+  }
+  if (r == "NOT_ALLOWED_FOR_ROLE" && c.service == "caselog") {
+    return absl::StrCat("you act as ", node,
+                        ". The log commands are for the case log's operator "
+                        "(refctl --node operator log ...); an agency reads cases "
+                        "with refctl case show, trace, verify and export");
+  }
   if (r == "NOT_ALLOWED_FOR_ROLE" && c.service == "mediation") {
     return absl::StrCat(
         "you act as ", node,

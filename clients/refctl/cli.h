@@ -94,6 +94,8 @@ struct FailContext {
   std::string request_id;
   // Overrides the address the service flag names.
   std::string address;
+  // The command, where its refusals need their own hint ("export").
+  std::string command;
 };
 
 // Prints the error, its reason, the zh-CN message and what to do; returns

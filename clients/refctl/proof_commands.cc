@@ -168,7 +168,11 @@ int Export(const Globals& g, const Flags& f) {
   req.set_purpose(f.purpose);
   auto r = CallService(g, "referral", g.referral,
                        &v1::ReferralService::Stub::ExportCaseEvidence, req);
-  if (!r.ok()) return Fail(r.status(), {"referral", &g});
+  if (!r.ok()) {
+    FailContext context{"referral", &g};
+    context.command = "export";
+    return Fail(r.status(), context);
+  }
   const v1::EvidenceBundle& bundle = r->bundle();
 
   std::string json;
