@@ -1,6 +1,7 @@
 // The scheduler's rules, over a real event store on disk, the default
 // directory and a clock the tests hold.
 
+#include "services/referral/forwarding_log.h"
 #include "services/deadlines/scheduler.h"
 
 #include <unistd.h>
@@ -43,35 +44,23 @@ absl::Time Shanghai(int y, int m, int d, int hh, int mm) {
 }
 
 // A case log port that forwards to another, with faults to inject.
-class FaultyLog final : public broker::CaseLogPort {
+class FaultyLog final : public broker::ForwardingLog {
  public:
-  explicit FaultyLog(broker::CaseLogPort* inner) : inner_(inner) {}
+  using ForwardingLog::ForwardingLog;
   // Appends land, but the answer is lost on the way back.
   bool lose_append_answers = false;
   // The process dies before it records its checkpoint.
   bool fail_checkpoints = false;
 
-  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
-    return inner_->ReadCase(id);
-  }
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    auto out = inner_->Append(r);
+    auto out = ForwardingLog::Append(r);
     if (lose_append_answers && out.ok()) return absl::UnavailableError("connection reset");
     return out;
   }
-  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return inner_->ReadAll(r);
-  }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view name) override {
-    return inner_->GetCheckpoint(name);
-  }
   absl::Status SetCheckpoint(absl::string_view name, uint64_t position) override {
     if (fail_checkpoints) return absl::UnavailableError("killed before the checkpoint");
-    return inner_->SetCheckpoint(name, position);
+    return ForwardingLog::SetCheckpoint(name, position);
   }
-
- private:
-  broker::CaseLogPort* inner_;
 };
 
 class SchedulerTest : public ::testing::Test {

@@ -185,14 +185,8 @@ absl::StatusOr<v1::Node> LegalAid::RequireJustice(absl::string_view caller,
 }
 
 absl::Status LegalAid::ShowAnswer(absl::string_view caller, absl::string_view method,
-                                  std::string case_id,
-                                  google::protobuf::Message* answer) {
-  if (broker::PersonalDataFields(*answer).empty()) return absl::OkStatus();
-  // The caller's row as the case stands now, also for a retry answered
-  // from the first execution.
-  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
-  return broker::ShowToParty(log_, options_.clock(), caller, method,
-                             broker::CaseProjection::Fold(events), answer);
+                                   std::string case_id, google::protobuf::Message* answer) {
+  return broker::ShowCaseAnswer(log_, options_.clock(), caller, method, case_id, answer);
 }
 
 absl::StatusOr<RosterProjection> LegalAid::ReadRoster(absl::string_view justice_node) {

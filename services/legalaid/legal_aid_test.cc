@@ -4,6 +4,7 @@
 // fail or interleave appends stands in for a crash between the roster and
 // the case.
 
+#include "services/referral/forwarding_log.h"
 #include "services/legalaid/legal_aid.h"
 
 #include <map>
@@ -54,9 +55,9 @@ const absl::Time kWednesday = At(2026, 3, 4, 10);
 // crash before the write) or act first (another writer getting in); and one
 // before each read of a stream, which may fail it (a step that dies before
 // it reads on).
-class HookedLog final : public broker::CaseLogPort {
+class HookedLog final : public broker::ForwardingLog {
  public:
-  explicit HookedLog(broker::CaseLogPort* inner) : inner_(inner) {}
+  using ForwardingLog::ForwardingLog;
   // Once: cleared before it runs.
   std::function<absl::Status(const v1::AppendRequest&)> before_append;
   // Every read until the test (or the hook itself) clears it.
@@ -67,7 +68,7 @@ class HookedLog final : public broker::CaseLogPort {
       auto hook = before_read;  // a copy: the hook may clear itself
       if (absl::Status s = hook(id); !s.ok()) return s;
     }
-    return inner_->ReadCase(id);
+    return ForwardingLog::ReadCase(id);
   }
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
     if (before_append) {
@@ -75,20 +76,8 @@ class HookedLog final : public broker::CaseLogPort {
       before_append = nullptr;  // once
       if (absl::Status s = hook(r); !s.ok()) return s;
     }
-    return inner_->Append(r);
+    return ForwardingLog::Append(r);
   }
-  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return inner_->ReadAll(r);
-  }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view n) override {
-    return inner_->GetCheckpoint(n);
-  }
-  absl::Status SetCheckpoint(absl::string_view n, uint64_t p) override {
-    return inner_->SetCheckpoint(n, p);
-  }
-
- private:
-  broker::CaseLogPort* inner_;
 };
 
 class LegalAidTest : public broker::BrokerTest {

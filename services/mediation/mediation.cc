@@ -229,15 +229,8 @@ absl::StatusOr<Mediation::Outcome> Mediation::OnMeeting(
 }
 
 absl::Status Mediation::ShowAnswer(absl::string_view caller, absl::string_view method,
-                                   std::string case_id,
-                                   google::protobuf::Message* answer) {
-  if (broker::PersonalDataFields(*answer).empty()) return absl::OkStatus();
-  // The caller's row as the case stands now, also for a retry answered
-  // from the first execution: a node no longer working the case gets
-  // its old answer masked.
-  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
-  return broker::ShowToParty(log_, options_.clock(), caller, method,
-                             broker::CaseProjection::Fold(events), answer);
+                                    std::string case_id, google::protobuf::Message* answer) {
+  return broker::ShowCaseAnswer(log_, options_.clock(), caller, method, case_id, answer);
 }
 
 absl::Status Mediation::CheckNode(absl::string_view node, absl::string_view field) {

@@ -2,6 +2,7 @@
 // default directory. Cases are opened by the referral broker, as in
 // production; the clock is injected.
 
+#include "services/referral/forwarding_log.h"
 #include "services/mediation/mediation.h"
 
 #include <memory>
@@ -1418,32 +1419,6 @@ v1::Invitee WithContact(v1::Invitee i, const std::string& contact = kPhone) {
   return i;
 }
 
-// The case log, refusing appends to audit streams.
-class NoAuditLog final : public broker::CaseLogPort {
- public:
-  explicit NoAuditLog(broker::CaseLogPort* inner) : inner_(inner) {}
-  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
-    return inner_->ReadCase(id);
-  }
-  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    if (absl::StartsWith(r.case_id(), "audit:")) {
-      return absl::UnavailableError("case log unavailable");
-    }
-    return inner_->Append(r);
-  }
-  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return inner_->ReadAll(r);
-  }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view n) override {
-    return inner_->GetCheckpoint(n);
-  }
-  absl::Status SetCheckpoint(absl::string_view n, uint64_t p) override {
-    return inner_->SetCheckpoint(n, p);
-  }
-
- private:
-  broker::CaseLogPort* inner_;
-};
 
 class MeetingPrivacyTest : public MediationTest {
  protected:
@@ -1604,7 +1579,7 @@ TEST_F(MeetingPrivacyTest, AClearReadThatCannotBeRecordedIsRefused) {
   const std::string c = OpenCase(kJustice);
   ASSERT_OK_AND_ASSIGN(v1::ConveneMeetingResponse convened, ConveneWithContact(c));
   const std::string plain = NewMeeting();  // no personal data
-  NoAuditLog no_audit(&log_);
+  broker::NoAuditLog no_audit(&log_);
   MediationOptions o;
   o.clock = [this] { return now_; };
   Mediation refusing(&no_audit, directory_port_.get(), &calendar_, o);

@@ -11,6 +11,7 @@
 #include "common/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/referral/forwarding_log.h"
 #include "services/referral/policy.h"
 #include "services/referral/privacy.h"
 #include "services/referral/privacy_fixture.h"
@@ -170,32 +171,6 @@ TEST_F(AuditTest, EveryReadOfClearPersonalDataIsRecordedAndMaskedReadsAreNot) {
   EXPECT_THAT(Audit(plain), IsEmpty());
 }
 
-// The log refuses appends to audit streams; reads go through otherwise.
-class NoAuditLog final : public CaseLogPort {
- public:
-  explicit NoAuditLog(CaseLogPort* inner) : inner_(inner) {}
-  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
-    return inner_->ReadCase(id);
-  }
-  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    if (absl::StartsWith(r.case_id(), "audit")) {
-      return absl::UnavailableError("case log unavailable");
-    }
-    return inner_->Append(r);
-  }
-  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return inner_->ReadAll(r);
-  }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view n) override {
-    return inner_->GetCheckpoint(n);
-  }
-  absl::Status SetCheckpoint(absl::string_view n, uint64_t p) override {
-    return inner_->SetCheckpoint(n, p);
-  }
-
- private:
-  CaseLogPort* inner_;
-};
 
 TEST_F(AuditTest, AReadThatCannotBeRecordedIsRefused) {
   std::string case_id = OpenWorkerCase();

@@ -48,6 +48,17 @@ absl::Status CheckPurpose(absl::string_view purpose) {
                  "调阅事由过长");
 }
 
+// The projection of a case's events; CASE_NOT_FOUND when it was never opened.
+absl::StatusOr<CaseProjection> OpenedCase(absl::string_view case_id,
+                                          const std::vector<v1::Event>& events) {
+  CaseProjection p = CaseProjection::Fold(events);
+  if (!p.opened()) {
+    return MakeError(ErrorReason::kCaseNotFound,
+                     absl::StrCat("case ", case_id, " was never opened"), "案件不存在");
+  }
+  return p;
+}
+
 std::string SearchAuditStream(absl::string_view investigator) {
   return absl::StrCat("audit-search:", investigator);
 }
@@ -158,12 +169,7 @@ absl::StatusOr<std::vector<v1::Event>> Broker::TraceCase(
   RETURN_IF_ERROR(storage::ValidateCaseId(request.case_id(), "case_id"));
   RETURN_IF_ERROR(CheckPurpose(request.purpose()));
   ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(request.case_id()));
-  CaseProjection p = CaseProjection::Fold(events);
-  if (!p.opened()) {
-    return MakeError(ErrorReason::kCaseNotFound,
-                     absl::StrCat("case ", request.case_id(), " was never opened"),
-                     "案件不存在");
-  }
+  ASSIGN_OR_RETURN(CaseProjection p, OpenedCase(request.case_id(), events));
   ASSIGN_OR_RETURN(bool clear, AdmitRead(caller, "TraceCase", p, request.purpose(),
                                          FieldsOf(events)));
   if (!clear) {
@@ -408,12 +414,7 @@ absl::StatusOr<v1::EvidenceBundle> Broker::ExportCaseEvidence(
   // what it holds is exactly what the case log vouched for.
   ASSIGN_OR_RETURN(v1::VerifyCaseResponse verdict, log_->VerifyCase(request.case_id()));
   ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(request.case_id()));
-  CaseProjection p = CaseProjection::Fold(events);
-  if (!p.opened()) {
-    return MakeError(ErrorReason::kCaseNotFound,
-                     absl::StrCat("case ", request.case_id(), " was never opened"),
-                     "案件不存在");
-  }
+  ASSIGN_OR_RETURN(CaseProjection p, OpenedCase(request.case_id(), events));
   ASSIGN_OR_RETURN(ReadAs as, AuthorizeCaseRead(caller, p, request.purpose(), options_.access));
   if (!SightOf(ReaderOf(caller, p, as == ReadAs::kInvestigator)).clear) {
     return MakeError(

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
+#include "services/referral/forwarding_log.h"
 #include "services/referral/privacy_fixture.h"
 #include "storage/evidence_bundle.h"
 #include "storage/signed_head.h"
@@ -29,26 +30,11 @@ constexpr char kPurpose[] = "秦检民监〔2026〕17号";
 
 // Passes everything through, and lets a test act between the case log's
 // verification and the read that follows it.
-class SteppedLog final : public CaseLogPort {
+class SteppedLog final : public ForwardingLog {
  public:
-  explicit SteppedLog(CaseLogPort* inner) : inner_(inner) {}
-  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
-    return inner_->ReadCase(id);
-  }
-  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    return inner_->Append(r);
-  }
-  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    return inner_->ReadAll(r);
-  }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view n) override {
-    return inner_->GetCheckpoint(n);
-  }
-  absl::Status SetCheckpoint(absl::string_view n, uint64_t p) override {
-    return inner_->SetCheckpoint(n, p);
-  }
+  using ForwardingLog::ForwardingLog;
   absl::StatusOr<v1::VerifyCaseResponse> VerifyCase(absl::string_view id) override {
-    auto verdict = inner_->VerifyCase(id);
+    auto verdict = ForwardingLog::VerifyCase(id);
     if (verdict.ok() && alter_verdict) alter_verdict(*verdict);
     if (after_verify) after_verify();
     return verdict;
@@ -56,9 +42,6 @@ class SteppedLog final : public CaseLogPort {
 
   std::function<void(v1::VerifyCaseResponse&)> alter_verdict;
   std::function<void()> after_verify;
-
- private:
-  CaseLogPort* inner_;
 };
 
 class ProofTest : public PrivacyBrokerTest {

@@ -94,4 +94,12 @@ absl::Status ShowToParty(CaseLogPort* log, absl::Time now, absl::string_view cal
   return absl::OkStatus();
 }
 
+absl::Status ShowCaseAnswer(CaseLogPort* log, absl::Time now, absl::string_view caller,
+                            absl::string_view method, absl::string_view case_id,
+                            google::protobuf::Message* answer) {
+  if (PersonalDataFields(*answer).empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log->ReadCase(case_id));
+  return ShowToParty(log, now, caller, method, CaseProjection::Fold(events), answer);
+}
+
 }  // namespace referral::broker

@@ -73,6 +73,16 @@ absl::Status ShowToParty(CaseLogPort* log, absl::Time now, absl::string_view cal
                          absl::string_view method, const CaseProjection& c,
                          google::protobuf::Message* answer);
 
+// ShowToParty on case `case_id` as it stands now, read from `log`: for an
+// answer about something kept in the case's stream (a meeting, a legal-aid
+// application), also a retry answered from its first execution, so a node
+// no longer working the case gets its old answer masked. Nothing is read or
+// recorded when `answer` holds no personal data. Errors: the read's, the
+// append's; `answer` must not be given then.
+absl::Status ShowCaseAnswer(CaseLogPort* log, absl::Time now, absl::string_view caller,
+                            absl::string_view method, absl::string_view case_id,
+                            google::protobuf::Message* answer);
+
 }  // namespace referral::broker
 
 #endif  // REFERRAL_SERVICES_REFERRAL_READ_AUDIT_H_

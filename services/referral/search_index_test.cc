@@ -1,6 +1,7 @@
 // The search index and SearchCases: each criterion, paging, the investigator
 // scope, and that no ID number is kept in clear.
 
+#include "services/referral/forwarding_log.h"
 #include "services/referral/search_index.h"
 
 #include <unistd.h>
@@ -36,30 +37,15 @@ using ::testing::Not;
 constexpr char kPurpose[] = "秦检民监〔2026〕17号";
 
 // Counts the events the index reads through the port.
-class CountingLog final : public CaseLogPort {
+class CountingLog final : public ForwardingLog {
  public:
-  explicit CountingLog(CaseLogPort* inner) : inner_(inner) {}
-  absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
-    return inner_->ReadCase(id);
-  }
-  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
-    return inner_->Append(r);
-  }
+  using ForwardingLog::ForwardingLog;
   absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
-    auto page = inner_->ReadAll(r);
+    auto page = ForwardingLog::ReadAll(r);
     if (page.ok()) read += page->events_size();
     return page;
   }
-  absl::StatusOr<uint64_t> GetCheckpoint(absl::string_view n) override {
-    return inner_->GetCheckpoint(n);
-  }
-  absl::Status SetCheckpoint(absl::string_view n, uint64_t p) override {
-    return inner_->SetCheckpoint(n, p);
-  }
   int read = 0;
-
- private:
-  CaseLogPort* inner_;
 };
 
 // ------------------------------------------------------------------ the index
