@@ -129,7 +129,6 @@ BundleReport VerifyBundle(const v1::EvidenceBundle& bundle,
     return r;
   }
   const v1::SignedHead& head = bundle.signed_head();
-  r.signing_key_id = head.key_id();
   if (absl::Status s = CheckSignedHead(head, trusted_public_key); !s.ok()) {
     return Bad(r, 0, std::string(s.message()));
   }
@@ -151,6 +150,7 @@ BundleReport VerifyBundle(const v1::EvidenceBundle& bundle,
                             "the case log signed"));
   }
   r.head_signed = true;
+  r.signing_key_id = head.key_id();
   r.signature_trusted = !trusted_public_key.empty();
   r.intact = true;
   return r;

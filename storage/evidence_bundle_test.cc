@@ -136,7 +136,7 @@ class SignedBundleTest : public EvidenceBundleTest {
     EvidenceBundleTest::SetUp();
     signer_ = HeadSigner::Generate();
     *bundle_.mutable_signed_head() =
-        signer_->Sign(kCase, 4, bundle_.head_hash(), absl::FromUnixSeconds(1795000000));
+        signer_->Sign(kCase, 4, bundle_.head_hash(), absl::FromUnixSeconds(1795000000)).value();
   }
   std::unique_ptr<HeadSigner> signer_;
 };
@@ -181,7 +181,7 @@ TEST_F(SignedBundleTest, AHeadResignedByAForgerFailsOnlyAgainstThePublishedKey) 
   Reseal(&cut);
   auto forger = HeadSigner::Generate();
   *cut.mutable_signed_head() =
-      forger->Sign(kCase, 3, cut.head_hash(), absl::FromUnixSeconds(1795000000));
+      forger->Sign(kCase, 3, cut.head_hash(), absl::FromUnixSeconds(1795000000)).value();
   EXPECT_TRUE(VerifyBundle(cut).intact);  // self-consistent
   BundleReport r = VerifyBundle(cut, signer_->public_key());
   EXPECT_FALSE(r.intact);
@@ -190,7 +190,7 @@ TEST_F(SignedBundleTest, AHeadResignedByAForgerFailsOnlyAgainstThePublishedKey) 
 
 TEST_F(SignedBundleTest, AnotherCasesHeadDoesNotSealThisOne) {
   *bundle_.mutable_signed_head() = signer_->Sign("qinzhou.justice:2026-000043", 4,
-                                                 bundle_.head_hash(), absl::Now());
+                                                 bundle_.head_hash(), absl::Now()).value();
   BundleReport r = VerifyBundle(bundle_);
   EXPECT_FALSE(r.intact);
   EXPECT_NE(r.problem.find("of case qinzhou.justice:2026-000043"), std::string::npos);

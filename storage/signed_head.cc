@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -116,8 +117,13 @@ std::string HeadSigner::PublicKeyPem() const {
   return std::string(data, static_cast<size_t>(len));
 }
 
-v1::SignedHead HeadSigner::Sign(absl::string_view case_id, uint64_t sequence,
-                                absl::string_view head_hash, absl::Time now) const {
+absl::StatusOr<v1::SignedHead> HeadSigner::Sign(absl::string_view case_id,
+                                                uint64_t sequence,
+                                                absl::string_view head_hash,
+                                                absl::Time now) const {
+  if (!TimeInSignedRange(now)) {
+    return absl::InvalidArgumentError("a signed head's time must fall in years 1678 to 2261");
+  }
   v1::SignedHead head;
   head.set_case_id(std::string(case_id));
   head.set_sequence(sequence);
@@ -129,14 +135,23 @@ v1::SignedHead HeadSigner::Sign(absl::string_view case_id, uint64_t sequence,
   std::string signature(kSignatureBytes, '\0');
   size_t len = signature.size();
   MdCtx ctx(EVP_MD_CTX_new());
-  // Ed25519 signs the message itself (no separate digest); with a valid key
-  // and a 64-byte buffer neither call can fail.
-  EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get());
-  EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len,
-                 reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  signature.resize(len);
+  // Ed25519 signs the message itself: no separate digest.
+  if (ctx == nullptr ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &len,
+                     reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size()) != 1 ||
+      len != kSignatureBytes) {
+    return absl::InternalError(
+        absl::StrCat("cannot sign the head of case ", case_id, " with key ", key_id_));
+  }
   head.set_signature(std::move(signature));
   return head;
+}
+
+bool TimeInSignedRange(absl::Time t) {
+  return t >= absl::FromUnixNanos(std::numeric_limits<int64_t>::min() + 1) &&
+         t <= absl::FromUnixNanos(std::numeric_limits<int64_t>::max() - 1);
 }
 
 std::string KeyIdOf(absl::string_view raw_public_key) {
@@ -181,7 +196,7 @@ absl::Status CheckSignedHead(const v1::SignedHead& head,
                                    " does not name its public key (",
                                    KeyIdOf(head.public_key()), ")"));
   }
-  if (!IsValidTimestamp(head.signed_at())) {
+  if (!IsValidTimestamp(head.signed_at()) || !TimeInSignedRange(TimeOf(head.signed_at()))) {
     return Unverified("the signed head's signing time is not a valid time");
   }
   if (!trusted_public_key.empty() && head.public_key() != trusted_public_key) {

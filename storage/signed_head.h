@@ -44,7 +44,9 @@ class HeadSigner {
   HeadSigner& operator=(const HeadSigner&) = delete;
 
   // The signed statement about a head `sequence`/`head_hash` of `case_id`.
-  v1::SignedHead Sign(absl::string_view case_id, uint64_t sequence,
+  // INTERNAL when OpenSSL cannot sign, or INVALID_ARGUMENT for a time
+  // outside what the signed text can carry (TimeInSignedRange).
+  absl::StatusOr<v1::SignedHead> Sign(absl::string_view case_id, uint64_t sequence,
                       absl::string_view head_hash, absl::Time now) const;
 
   // The raw 32-byte public key, its id (KeyIdOf) and its PEM form.
@@ -64,6 +66,10 @@ class HeadSigner {
 // The first 16 lowercase hex digits of SHA-256 over a raw public key.
 std::string KeyIdOf(absl::string_view raw_public_key);
 
+// Whether `t` is a time a signed head can state: Unix nanoseconds in an
+// int64 (years 1678 to 2261), so the signed text names exactly one time.
+bool TimeInSignedRange(absl::Time t);
+
 // The exact text a SignedHead's signature covers (see evidence.proto).
 std::string SignedText(const v1::SignedHead& head);
 
@@ -72,7 +78,8 @@ std::string SignedText(const v1::SignedHead& head);
 absl::StatusOr<std::string> PublicKeyFromPem(absl::string_view pem);
 absl::StatusOr<std::string> PublicKeyFromPemFile(const std::string& path);
 
-// OK when `head` is well formed, its key_id names its public_key, and its
+// OK when `head` is well formed (signing time in TimeInSignedRange), its
+// key_id names its public_key, and its
 // signature verifies over SignedText(head) with that key; and, when
 // `trusted_public_key` (raw 32 bytes) is not empty, that key is the trusted
 // one. Otherwise FAILED_PRECONDITION saying, in English, what is wrong.

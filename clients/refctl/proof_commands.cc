@@ -1,5 +1,9 @@
 #include "clients/refctl/proof_commands.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/refctl/units.h"
 #include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 #include "google/protobuf/util/time_util.h"
 #include "clients/refctl/service_call.h"
 #include "referral/v1/referral_service.grpc.pb.h"
@@ -41,8 +46,8 @@ absl::StatusOr<std::string> ExpectedHead(const std::string& hex) {
   return absl::HexStringToBytes(hex);
 }
 
-// What a signed head adds to a verdict: which key signed, and whether that
-// key was compared with a trusted one.
+// What a signed head adds to a verdict: which key signed (set only once its
+// signature verified), and whether that key was the trusted one.
 struct Signature {
   bool signed_head = false;
   bool trusted = false;
@@ -50,92 +55,132 @@ struct Signature {
   std::string signed_at;  // RFC 3339, empty when unknown
 };
 
+// One verdict, online or offline, as refctl reports it.
+struct Verdict {
+  std::string what;  // "case C", "bundle of case C"
+  bool intact = false;
+  // Nothing could be concluded (exit 2): `problem` says why.
+  bool not_checked = false;
+  uint64_t checked = 0;
+  std::string head;  // 32 bytes
+  uint64_t first_bad = 0;
+  std::string problem;
+  Signature signature;
+};
+
 std::string SignatureLine(const Signature& s) {
   if (!s.signed_head) {
     return "no signed head: a cut tail shows only with --expect-head";
   }
-  std::string line = absl::StrCat("signed by the case log's key ", s.key_id);
+  std::string line = s.trusted ? absl::StrCat("signed by the trusted key ", s.key_id)
+                               : absl::StrCat("signed by an unverified key ", s.key_id);
   if (!s.signed_at.empty()) absl::StrAppend(&line, " at ", s.signed_at);
-  absl::StrAppend(&line, s.trusted ? " (the trusted key)"
-                                   : " (not compared with a trusted key: pass --trust "
-                                     "KEY.pem, the case log's published public key)");
+  if (!s.trusted) {
+    absl::StrAppend(&line,
+                    " (whoever holds a key can sign; pass --trust KEY.pem, the case "
+                    "log's published public key, to prove the case log signed)");
+  }
   return line;
 }
 
-int Report(const Globals& g, const std::string& what, bool intact,
-           uint64_t checked, const std::string& head, uint64_t bad,
-           const std::string& problem, const std::string& expected_head,
-           const Signature& signature) {
-  const std::string head_hex = absl::BytesToHexString(head);
-  const bool head_ok = expected_head.empty() || expected_head == head;
-  if (g.output == "json") {
-    std::cout << "{\"intact\": " << (intact && head_ok ? "true" : "false")
-              << ", \"events_checked\": " << checked << ", \"head_hash\": \""
-              << head_hex << "\", \"first_bad_sequence\": " << bad
-              << ", \"problem\": \""
-              << absl::CEscape(head_ok ? problem
-                                       : "the head differs from --expect-head")
-              << "\", \"head_signed\": " << (signature.signed_head ? "true" : "false")
-              << ", \"signing_key_id\": \"" << signature.key_id
-              << "\", \"signature_trusted\": " << (signature.trusted ? "true" : "false")
-              << "}\n";
-  } else if (!intact) {
-    std::cout << "BROKEN 已被篡改: " << what << " at sequence " << bad << ": "
-              << problem << "\n";
-  } else if (!head_ok) {
-    std::cout << "BROKEN 已被篡改: " << what << " is self-consistent, but its head "
-              << head_hex << " is not the expected "
-              << absl::BytesToHexString(expected_head)
-              << ": events were removed from the end or it is another history\n";
-  } else {
-    std::cout << "intact 完整: " << what << ", " << checked << " events, head "
-              << head_hex << "\n  " << SignatureLine(signature) << "\n";
+int Report(const Globals& g, Verdict v, const std::string& expected_head) {
+  if (!v.not_checked && v.intact && !expected_head.empty() && expected_head != v.head) {
+    v.intact = false;
+    v.problem = absl::StrCat("its head ", absl::BytesToHexString(v.head),
+                             " is not the expected ", absl::BytesToHexString(expected_head),
+                             ": events were removed from the end or it is another history");
   }
-  return intact && head_ok ? 0 : kBroken;
+  const int code = v.not_checked ? 2 : v.intact ? 0 : kBroken;
+  if (g.output == "json") {
+    nlohmann::json j = {
+        {"checked", !v.not_checked},
+        {"intact", v.intact && !v.not_checked},
+        {"events_checked", v.checked},
+        {"head_hash", absl::BytesToHexString(v.head)},
+        {"first_bad_sequence", v.first_bad},
+        {"problem", v.problem},
+        {"head_signed", v.signature.signed_head},
+        {"signing_key_id", v.signature.key_id},
+        {"signature_trusted", v.signature.trusted},
+    };
+    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (v.not_checked) {
+    std::cout << "NOT CHECKED 无法核验: " << v.what << ": " << v.problem << "\n";
+  } else if (!v.intact) {
+    std::cout << "BROKEN 已被篡改: " << v.what
+              << (v.first_bad != 0 ? absl::StrCat(" at sequence ", v.first_bad) : "") << ": "
+              << v.problem << "\n";
+  } else {
+    std::cout << "intact 完整: " << v.what << ", " << v.checked << " events, head "
+              << absl::BytesToHexString(v.head) << "\n  " << SignatureLine(v.signature)
+              << "\n";
+  }
+  return code;
 }
 
 std::string TimeText(const google::protobuf::Timestamp& t) {
   return google::protobuf::util::TimeUtil::ToString(t);
 }
 
+// The raw public key of --trust, or "" without it.
+absl::StatusOr<std::string> TrustedKey(const Flags& f) {
+  if (f.trust.empty()) return std::string();
+  return storage::PublicKeyFromPemFile(f.trust);
+}
+
 int VerifyOnline(const Globals& g, const Flags& f) {
   absl::StatusOr<std::string> expected = ExpectedHead(f.expect_head);
   if (!expected.ok()) return Fail(expected.status(), {"referral", &g});
+  absl::StatusOr<std::string> trusted = TrustedKey(f);
+  if (!trusted.ok()) return Fail(trusted.status(), {"", &g});
   v1::VerifyCaseHistoryRequest req;
   req.set_case_id(f.case_id);
   req.set_purpose(f.purpose);
   auto r = CallService(g, "referral", g.referral,
                        &v1::ReferralService::Stub::VerifyCaseHistory, req);
   if (!r.ok()) return Fail(r.status(), {"referral", &g});
-  const v1::VerifyCaseResponse& v = r->verdict();
-  Signature signature;
-  if (v.has_signed_head()) {
-    signature.signed_head = true;
-    signature.key_id = v.signed_head().key_id();
-    signature.signed_at = TimeText(v.signed_head().signed_at());
-    if (!f.trust.empty()) {
-      absl::StatusOr<std::string> key = storage::PublicKeyFromPemFile(f.trust);
-      if (!key.ok()) return Fail(key.status(), {"", &g});
-      if (absl::Status s = storage::CheckSignedHead(v.signed_head(), *key); !s.ok()) {
-        return Report(g, absl::StrCat("case ", f.case_id), false, v.events_checked(),
-                      v.head_hash(), 0, std::string(s.message()), *expected, signature);
-      }
-      signature.trusted = true;
+  const v1::VerifyCaseResponse& answer = r->verdict();
+  Verdict v;
+  v.what = absl::StrCat("case ", f.case_id);
+  v.intact = answer.intact();
+  v.checked = answer.events_checked();
+  v.head = answer.head_hash();
+  v.first_bad = answer.first_bad_sequence();
+  v.problem = answer.problem();
+  if (!v.intact) return Report(g, v, *expected);
+  if (!answer.has_signed_head()) {
+    if (!trusted->empty()) {
+      v.not_checked = true;
+      v.problem =
+          "the case log gave no signed head (it runs without --signing_key), so the "
+          "end of the history cannot be checked against the trusted key";
     }
+    return Report(g, v, *expected);
   }
-  return Report(g, absl::StrCat("case ", f.case_id), v.intact(), v.events_checked(),
-                v.head_hash(), v.first_bad_sequence(), v.problem(), *expected, signature);
+  // The answer came through the referral service: only the signature, over
+  // exactly this case, count and head, vouches for it.
+  const v1::SignedHead& head = answer.signed_head();
+  if (absl::Status s = storage::CheckSignedHead(head, *trusted); !s.ok()) {
+    v.intact = false;
+    v.problem = std::string(s.message());
+    return Report(g, v, *expected);
+  }
+  if (head.case_id() != f.case_id || head.sequence() != v.checked ||
+      head.head_hash() != v.head) {
+    v.intact = false;
+    v.problem = absl::StrCat("the signed head (case ", head.case_id(), ", event ",
+                             head.sequence(), ") is not the head this answer reports");
+    return Report(g, v, *expected);
+  }
+  v.signature = {true, !trusted->empty(), head.key_id(), TimeText(head.signed_at())};
+  return Report(g, v, *expected);
 }
 
 int VerifyBundleFile(const Globals& g, const Flags& f) {
   absl::StatusOr<std::string> expected = ExpectedHead(f.expect_head);
   if (!expected.ok()) return Fail(expected.status(), {"", &g});
-  std::string trusted;
-  if (!f.trust.empty()) {
-    absl::StatusOr<std::string> key = storage::PublicKeyFromPemFile(f.trust);
-    if (!key.ok()) return Fail(key.status(), {"", &g});
-    trusted = *key;
-  }
+  absl::StatusOr<std::string> trusted = TrustedKey(f);
+  if (!trusted.ok()) return Fail(trusted.status(), {"", &g});
   std::ifstream in(f.bundle);
   if (!in) {
     return Fail(absl::NotFoundError(absl::StrCat("cannot read ", f.bundle)), {"", &g});
@@ -151,13 +196,47 @@ int VerifyBundleFile(const Globals& g, const Flags& f) {
                     "); make one with refctl export CASE --out FILE")),
                 {"", &g});
   }
-  storage::BundleReport r = storage::VerifyBundle(bundle, trusted);
-  Signature signature{r.head_signed, r.signature_trusted, r.signing_key_id,
-                      bundle.has_signed_head() ? TimeText(bundle.signed_head().signed_at())
-                                               : std::string()};
-  return Report(g, absl::StrCat("bundle of case ", bundle.case_id()), r.intact,
-                r.events_checked, r.head_hash, r.first_bad_sequence, r.problem,
-                *expected, signature);
+  Verdict v;
+  v.what = absl::StrCat("bundle of case ", bundle.case_id());
+  if (!trusted->empty() && !bundle.has_signed_head()) {
+    // Not evidence of tampering: the case log that exported it had no key.
+    v.not_checked = true;
+    v.problem =
+        "the bundle carries no signed head, so its end cannot be checked against "
+        "the trusted key; check it with --expect-head and a head held from elsewhere";
+    return Report(g, v, *expected);
+  }
+  storage::BundleReport r = storage::VerifyBundle(bundle, *trusted);
+  v.intact = r.intact;
+  v.checked = r.events_checked;
+  v.head = r.head_hash;
+  v.first_bad = r.first_bad_sequence;
+  v.problem = r.problem;
+  if (r.head_signed) {
+    v.signature = {true, r.signature_trusted, r.signing_key_id,
+                   TimeText(bundle.signed_head().signed_at())};
+  }
+  return Report(g, v, *expected);
+}
+
+// Writes `text` to `path`, readable by its owner only: a bundle holds
+// personal data in clear.
+absl::Status WritePrivateFile(const std::string& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  bool ok = ::fchmod(fd, 0600) == 0;
+  size_t done = 0;
+  while (ok && done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
 }
 
 int Export(const Globals& g, const Flags& f) {
@@ -180,11 +259,8 @@ int Export(const Globals& g, const Flags& f) {
   print.add_whitespace = true;
   print.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(bundle, &json, print);
-  std::ofstream out(f.out, std::ios::trunc);
-  out << json;
-  out.close();
-  if (!out) {
-    return Fail(absl::UnavailableError(absl::StrCat("cannot write ", f.out)), {"", &g});
+  if (absl::Status written = WritePrivateFile(f.out, json); !written.ok()) {
+    return Fail(written, {"", &g});
   }
   const std::string head = absl::BytesToHexString(bundle.head_hash());
   const bool signed_head = bundle.has_signed_head();

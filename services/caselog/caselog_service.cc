@@ -131,8 +131,10 @@ absl::StatusOr<v1::VerifyCaseResponse> CaseLog::VerifyCase(
   response.set_first_bad_sequence(r.first_bad_sequence);
   response.set_problem(r.problem);
   if (signer_ != nullptr && r.intact && r.events_checked > 0) {
-    *response.mutable_signed_head() =
-        signer_->Sign(request.case_id(), r.events_checked, r.head_hash, absl::Now());
+    // A verdict without its signature would pass for an unsigned deployment.
+    ASSIGN_OR_RETURN(*response.mutable_signed_head(),
+                     signer_->Sign(request.case_id(), r.events_checked, r.head_hash,
+                                   absl::Now()));
   }
   return response;
 }

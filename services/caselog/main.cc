@@ -74,10 +74,21 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   host_options.tls = *tls;
+  std::vector<std::string> admit;
+  for (const std::string& name : absl::GetFlag(FLAGS_admit)) {
+    if (!name.empty()) admit.push_back(name);
+  }
+  if (tls->has_value() && admit.empty()) {
+    // An empty list would let every certificate of the deployment write raw
+    // events and read the audit streams.
+    LOG_ERROR("--admit names nobody: list the identities that may call the case log "
+              "(the default is referral,mediation,legalaid,deadlines,operator)");
+    return EXIT_FAILURE;
+  }
   referral::caselog::CaseLog core(signer);
   // Plaintext callers name themselves, so admitting by name means nothing there.
   referral::caselog::CaseLogGrpcService service(
-      &core, tls->has_value() ? absl::GetFlag(FLAGS_admit) : std::vector<std::string>{});
+      &core, tls->has_value() ? admit : std::vector<std::string>{});
   auto host = referral::ServiceHost::Start(host_options, {&service});
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());

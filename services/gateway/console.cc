@@ -301,7 +301,19 @@ absl::StatusOr<v1::SearchCasesRequest> CaseSearchFromJson(absl::string_view body
   const json from = take("opened_from"), to = take("opened_to");
   // The rest is the request's own proto3 JSON; the four fields above go in
   // after, as they were given for people.
-  RETURN_IF_ERROR(ParseBody(Dump(fields), &out));
+  // Criteria may hold personal data (an ID number): protobuf's own message
+  // repeats the offending value, so only the field names go back.
+  if (absl::Status parsed = ParseBody(Dump(fields), &out); !parsed.ok()) {
+    std::vector<std::string> given;
+    for (const auto& [name, value] : fields.items()) given.push_back(name);
+    return InvalidField("",
+                        absl::StrCat("the body is not a SearchCasesRequest in proto3 JSON "
+                                     "(criteria given: ",
+                                     absl::StrJoin(given, ", "),
+                                     "): each criterion is a string in quotes, page_size a "
+                                     "number, and only the request's own fields are known"),
+                        "请求内容不是有效的 JSON 请求，请检查后重试。");
+  }
   ASSIGN_OR_RETURN(v1::Matter m, SearchTerm(matter, Matters(), "matter", "MATTER_", "事项"));
   ASSIGN_OR_RETURN(v1::ReferralState st,
                    SearchTerm(state, ReferralStates(), "state", "REFERRAL_STATE_", "转介状态"));

@@ -840,8 +840,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadSearch{"RangeEndsBeforeItStarts",
                   {{"opened_from", "2026-03-02"}, {"opened_to", "2026-03-01"}}, "opened_to",
                   "结束时间应晚于开始时间"},
-        BadSearch{"NegativePageSize", {{"page_size", -1}}, "page_size", "负数"}),
+        BadSearch{"NegativePageSize", {{"page_size", -1}}, "page_size", "负数"},
+        BadSearch{"IdNumberAsANumber", {{"worker_id_number", 110101199003077777}}, "",
+                  "JSON"}),
     [](const ::testing::TestParamInfo<BadSearch>& info) { return info.param.what; });
+
+TEST_F(ConsoleSearchTest, AMistypedIdNumberIsNeverEchoedInTheError) {
+  ApiResponse r = Search({{"worker_id_number", 110101199003077777}});
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.body, Not(HasSubstr("110101199003077777")));
+  EXPECT_THAT(r.body, HasSubstr("worker_id_number"));  // the field is named
+}
 
 TEST_F(ConsoleSearchTest, APageTokenIsGoodOnlyForTheCriteriaItWasIssuedFor) {
   ApiResponse first = Search({{"page_size", 1}});

@@ -108,6 +108,11 @@ class Broker {
   // newest opened first; personal data masked.
   absl::StatusOr<std::vector<v1::Case>> ListCases(absl::string_view caller,
                                                   int page_size);
+  // The same, page by page (a search with no criteria, SearchCases' tokens).
+  // Errors: INVALID_FIELD for a negative page size or a token not issued
+  // for this list.
+  absl::StatusOr<v1::ListCasesResponse> ListCases(absl::string_view caller,
+                                                  const v1::ListCasesRequest& request);
   // Cases by the request's criteria (referral_service.proto), masked, after
   // refreshing the index. An investigator with a purpose searches every
   // case and the search is audited in "audit-search:<investigator>".

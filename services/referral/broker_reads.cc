@@ -31,6 +31,7 @@ using google::protobuf::util::TimeUtil;
 constexpr int kFeedPage = 1000;
 constexpr int kSearchPage = 20;
 constexpr int kMaxSearchPage = 100;
+constexpr int kListPage = 50;
 constexpr int kAuditPage = 100;
 constexpr int kMaxAuditPage = 500;
 constexpr size_t kMaxPurpose = 500;
@@ -180,22 +181,25 @@ absl::StatusOr<std::vector<v1::Event>> Broker::TraceCase(
 
 absl::StatusOr<std::vector<v1::Case>> Broker::ListCases(absl::string_view caller,
                                                         int page_size) {
-  if (page_size <= 0) page_size = 50;
+  v1::ListCasesRequest r;
+  r.set_page_size(page_size);
+  ASSIGN_OR_RETURN(v1::ListCasesResponse page, ListCases(caller, r));
+  return std::vector<v1::Case>(std::make_move_iterator(page.mutable_cases()->begin()),
+                               std::make_move_iterator(page.mutable_cases()->end()));
+}
+
+absl::StatusOr<v1::ListCasesResponse> Broker::ListCases(absl::string_view caller,
+                                                        const v1::ListCasesRequest& request) {
   // The search index knows every node each case involves: the owner, every
   // sender and addressee, and nodes only invited to a meeting or escalated
-  // to. A search with no criteria is the caller's case list.
-  RETURN_IF_ERROR(search_.Refresh());
-  SearchIndex::Page page =
-      search_.Search(v1::SearchCasesRequest(), caller, std::nullopt, page_size);
-  std::vector<v1::Case> out;
-  for (const std::string& id : page.case_ids) {
-    ASSIGN_OR_RETURN(CaseProjection p, ReadProjection(id));
-    if (!p.IsParty(caller)) continue;
-    // A list is for finding: opening the case is the read that shows more.
-    v1::Case c = p.state();
-    MaskPersonalData(&c);
-    out.push_back(std::move(c));
-  }
+  // to. A search with no criteria and no purpose is the caller's case list.
+  v1::SearchCasesRequest q;
+  q.set_page_size(request.page_size() == 0 ? kListPage : request.page_size());
+  q.set_page_token(request.page_token());
+  ASSIGN_OR_RETURN(v1::SearchCasesResponse found, SearchCases(caller, q));
+  v1::ListCasesResponse out;
+  out.mutable_cases()->Swap(found.mutable_cases());
+  out.set_next_page_token(found.next_page_token());
   return out;
 }
 
@@ -410,11 +414,10 @@ absl::StatusOr<v1::EvidenceBundle> Broker::ExportCaseEvidence(
     absl::string_view caller, const v1::ExportCaseEvidenceRequest& request) {
   RETURN_IF_ERROR(storage::ValidateCaseId(request.case_id(), "case_id"));
   RETURN_IF_ERROR(CheckPurpose(request.purpose()));
-  // Verified first, read second: the bundle stops at the verified head, so
-  // what it holds is exactly what the case log vouched for.
-  ASSIGN_OR_RETURN(v1::VerifyCaseResponse verdict, log_->VerifyCase(request.case_id()));
   ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(request.case_id()));
   ASSIGN_OR_RETURN(CaseProjection p, OpenedCase(request.case_id(), events));
+  // Who may export is settled before the case log is asked to verify: an
+  // outsider cannot make it check and sign a case.
   ASSIGN_OR_RETURN(ReadAs as, AuthorizeCaseRead(caller, p, request.purpose(), options_.access));
   if (!SightOf(ReaderOf(caller, p, as == ReadAs::kInvestigator)).clear) {
     return MakeError(
@@ -427,6 +430,9 @@ absl::StatusOr<v1::EvidenceBundle> Broker::ExportCaseEvidence(
                      "history with refctl trace"),
         "证据包含个人信息原文，仅案件主办机构、正在办理的受理机构或说明事由的调查人员可导出");
   }
+  // The bundle stops at the head the case log verified (and signed): events
+  // appended since are left to the next export.
+  ASSIGN_OR_RETURN(v1::VerifyCaseResponse verdict, log_->VerifyCase(request.case_id()));
   if (!verdict.intact()) {
     return MakeError(ErrorReason::kCaseLogCorrupt,
                      absl::StrCat("the case log finds case ", request.case_id(),
@@ -434,6 +440,9 @@ absl::StatusOr<v1::EvidenceBundle> Broker::ExportCaseEvidence(
                                   verdict.problem(),
                                   "); it is not exported. Report it to the case log's operator"),
                      "案件记录校验未通过，未导出");
+  }
+  if (events.size() < verdict.events_checked()) {
+    ASSIGN_OR_RETURN(events, log_->ReadCase(request.case_id()));
   }
   if (events.size() < verdict.events_checked()) {
     return MakeError(ErrorReason::kCaseLogCorrupt,

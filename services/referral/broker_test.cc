@@ -295,9 +295,20 @@ TEST_F(BrokerTest, ListCasesIsNewestOpenedFirstAndHonoursThePageSize) {
   ASSERT_EQ(cases.size(), 2u);
   EXPECT_EQ(cases[0].case_id(), second);
   EXPECT_EQ(cases[1].case_id(), first);
-  ASSERT_OK_AND_ASSIGN(auto one, broker_->ListCases(kJustice, 1));
-  ASSERT_EQ(one.size(), 1u);
-  EXPECT_EQ(one[0].case_id(), second);
+  // Page by page, the older case is reached.
+  v1::ListCasesRequest r;
+  r.set_page_size(1);
+  ASSERT_OK_AND_ASSIGN(v1::ListCasesResponse one, broker_->ListCases(kJustice, r));
+  ASSERT_EQ(one.cases_size(), 1);
+  EXPECT_EQ(one.cases(0).case_id(), second);
+  ASSERT_FALSE(one.next_page_token().empty());
+  r.set_page_token(one.next_page_token());
+  ASSERT_OK_AND_ASSIGN(v1::ListCasesResponse two, broker_->ListCases(kJustice, r));
+  ASSERT_EQ(two.cases_size(), 1);
+  EXPECT_EQ(two.cases(0).case_id(), first);
+  EXPECT_TRUE(two.next_page_token().empty());
+  r.set_page_token("bm90IGEgdG9rZW4");
+  EXPECT_THAT(broker_->ListCases(kJustice, r), HasReason("INVALID_FIELD"));
 }
 
 TEST_F(BrokerTest, InboxCursorOnlyMovesForwardAndBacklogCountsWhatIsAfterIt) {

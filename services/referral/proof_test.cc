@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ class SteppedLog final : public ForwardingLog {
  public:
   using ForwardingLog::ForwardingLog;
   absl::StatusOr<v1::VerifyCaseResponse> VerifyCase(absl::string_view id) override {
+    ++verifications;
+    if (before_verify) std::exchange(before_verify, nullptr)();
     auto verdict = ForwardingLog::VerifyCase(id);
     if (verdict.ok() && alter_verdict) alter_verdict(*verdict);
     if (after_verify) after_verify();
@@ -41,7 +44,9 @@ class SteppedLog final : public ForwardingLog {
   }
 
   std::function<void(v1::VerifyCaseResponse&)> alter_verdict;
+  std::function<void()> before_verify;
   std::function<void()> after_verify;
+  int verifications = 0;
 };
 
 class ProofTest : public PrivacyBrokerTest {
@@ -129,6 +134,9 @@ TEST_F(ProofTest, APartyThatSeesTheCaseMaskedCannotExportItUntilItWorksTheCase) 
 
   absl::StatusOr<v1::EvidenceBundle> refused = Export(kLabor, case_id);
   EXPECT_THAT(refused, HasReason("NOT_ALLOWED_FOR_ROLE"));
+  EXPECT_THAT(Export("qinzhou.petition", case_id), HasReason("NOT_A_PARTY"));
+  // Refused before the case log was asked to check and sign anything.
+  EXPECT_EQ(stepped_->verifications, 0);
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("only the owning node (qinzhou.justice)"));
   EXPECT_THAT(Audit(case_id), IsEmpty());
@@ -184,6 +192,17 @@ TEST_F(ProofTest, EventsAppendedAfterTheVerificationAreLeftToTheNextExport) {
   ASSERT_OK_AND_ASSIGN(v1::EvidenceBundle bundle, Export(kJustice, case_id));
   EXPECT_GT(log_.ReadCase(case_id).value().size(), before);
   EXPECT_EQ(bundle.events_size(), static_cast<int>(before));
+  EXPECT_TRUE(storage::VerifyBundle(bundle, signer_->public_key()).intact);
+}
+
+TEST_F(ProofTest, EventsAppendedBeforeTheVerificationAreInTheBundle) {
+  std::string case_id = OpenWorkerCase();
+  const size_t before = log_.ReadCase(case_id).value().size();
+  stepped_->before_verify = [&] { Send(case_id, kLabor); };
+  ASSERT_OK_AND_ASSIGN(v1::EvidenceBundle bundle, Export(kJustice, case_id));
+  const size_t now = log_.ReadCase(case_id).value().size();
+  EXPECT_GT(now, before);
+  EXPECT_EQ(bundle.events_size(), static_cast<int>(now));
   EXPECT_TRUE(storage::VerifyBundle(bundle, signer_->public_key()).intact);
 }
 

@@ -87,10 +87,8 @@ grpc::Status ReferralGrpcService::ListCases(grpc::ServerContext* context,
                                             v1::ListCasesResponse* response) {
   return Handle(
       context,
-      [&](const std::string& node) { return broker_->ListCases(node, request->page_size()); },
-      [&](std::vector<v1::Case>& cases) {
-        for (auto& c : cases) response->add_cases()->Swap(&c);
-      });
+      [&](const std::string& node) { return broker_->ListCases(node, *request); },
+      [&](v1::ListCasesResponse& r) { response->Swap(&r); });
 }
 
 grpc::Status ReferralGrpcService::TraceCase(grpc::ServerContext* context,

@@ -35,6 +35,10 @@ openssl pkey -in "$work/caselog-head.key" -pubout -out "$work/caselog-head.pub.p
 openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout -out "$work/other.pub.pem"
 
 # ------------------------------------------------------------------ mTLS
+# A case log told to admit nobody refuses to start rather than admit everyone.
+rc=0; out="$("$CASELOG_BIN" --listen=127.0.0.1:0 --data_dir="$work/never" --admit= $(tls caselog) 2>&1)" || rc=$?
+[ "$rc" -ne 0 ] || fail "caselog started with an empty --admit"
+expect_in "$out" "--admit names nobody" "empty --admit"
 start caselog 127.0.0.1:0 "$CASELOG_BIN" --data_dir="$work/caselog" $(tls caselog) \
   --signing_key="$work/caselog-head.key"
 CASELOG="127.0.0.1:$PORT"
@@ -105,14 +109,26 @@ pass "context, cases, case show, referral, trace"
 # an altered event named by sequence, a cut tail, another key.
 out="$("$REFCTL" verify "$CASE" --trust "$work/caselog-head.pub.pem")"
 expect_in "$out" "intact 完整" "verify CASE"
-expect_in "$out" "(the trusted key)" "verify CASE checks the signed head"
+expect_in "$out" "signed by the trusted key" "verify CASE checks the signed head"
 head="$(printf '%s\n' "$out" | sed -n 's/.*head \([0-9a-f]\{64\}\).*/\1/p')"
 [ -n "$head" ] || fail "verify CASE printed no head hash: $out"
 out="$("$REFCTL" export "$CASE" --out "$work/bundle.json")"
 expect_in "$out" "case log intact, head signed by key" "export"
 out="$("$REFCTL" --caselog 127.0.0.1:1 --referral 127.0.0.1:1 verify --bundle "$work/bundle.json" --trust "$work/caselog-head.pub.pem")"
 expect_in "$out" "intact 完整: bundle of case $CASE" "verify --bundle offline"
-expect_in "$out" "(the trusted key)" "verify --bundle checks the signed head"
+expect_in "$out" "signed by the trusted key" "verify --bundle checks the signed head"
+[ "$(stat -c %a "$work/bundle.json")" = 600 ] || fail "the bundle (personal data in clear) is readable by others"
+out="$("$REFCTL" verify --bundle "$work/bundle.json")"
+expect_in "$out" "signed by an unverified key" "without --trust the key proves nothing"
+out="$("$REFCTL" -o json verify --bundle "$work/bundle.json" --trust "$work/caselog-head.pub.pem")"
+node -e 'const v = JSON.parse(process.argv[1]); if (!v.intact || !v.signature_trusted) process.exit(1)' "$out" \
+  || fail "verify -o json is not the JSON verdict: $out"
+# A bundle without a signed head cannot be checked against a key: exit 2, not "tampered".
+node -e 'const fs = require("fs"); const b = JSON.parse(fs.readFileSync(process.argv[1])); delete b.signed_head; fs.writeFileSync(process.argv[2], JSON.stringify(b))' \
+  "$work/bundle.json" "$work/unsigned.json"
+rc=0; out="$("$REFCTL" verify --bundle "$work/unsigned.json" --trust "$work/caselog-head.pub.pem" 2>&1)" || rc=$?
+[ "$rc" -eq 2 ] || fail "an unsigned bundle against a key did not exit 2 (exit $rc): $out"
+expect_in "$out" "NOT CHECKED" "unsigned bundle with --trust"
 awk 'BEGIN{n=0} /"body": "C/{n++; if(n==2){sub(/"body": "C/, "\"body\": \"D")}} {print}' \
   "$work/bundle.json" >"$work/forged.json"
 rc=0; out="$("$REFCTL" verify --bundle "$work/forged.json" 2>&1)" || rc=$?
