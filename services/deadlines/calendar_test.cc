@@ -68,6 +68,43 @@ TEST(Calendar, HolidaysAreSkippedAndMakeUpDaysCount) {
             Shanghai(2026, 10, 1, 17, 30));
 }
 
+// The shipped calendar against the State Council's notice of 4 November
+// 2025: every holiday and make-up day of 2026, day by day, and New Year's
+// Day 2027. Written from the notice, not from the file.
+TEST(Calendar, TheShippedCalendarIsTheStateCouncilsArrangementFor2026) {
+  ASSERT_OK_AND_ASSIGN(Calendar c, Calendar::FromFile(CALENDAR_TOML));
+  struct Span {
+    absl::CivilDay first;
+    int days;
+  };
+  const Span off[] = {
+      {absl::CivilDay(2026, 1, 1), 3},   {absl::CivilDay(2026, 2, 15), 9},
+      {absl::CivilDay(2026, 4, 4), 3},   {absl::CivilDay(2026, 5, 1), 5},
+      {absl::CivilDay(2026, 6, 19), 3},  {absl::CivilDay(2026, 9, 25), 3},
+      {absl::CivilDay(2026, 10, 1), 7},  {absl::CivilDay(2027, 1, 1), 1},
+  };
+  int holidays_on_weekdays = 0;
+  for (const Span& s : off) {
+    for (int i = 0; i < s.days; ++i) {
+      EXPECT_FALSE(c.IsWorkingDay(s.first + i)) << s.first + i;
+      const absl::Weekday w = absl::GetWeekday(s.first + i);
+      if (w != absl::Weekday::saturday && w != absl::Weekday::sunday) ++holidays_on_weekdays;
+    }
+  }
+  for (absl::CivilDay made : {absl::CivilDay(2026, 1, 4), absl::CivilDay(2026, 2, 14),
+                              absl::CivilDay(2026, 2, 28), absl::CivilDay(2026, 5, 9),
+                              absl::CivilDay(2026, 9, 20), absl::CivilDay(2026, 10, 10)}) {
+    EXPECT_TRUE(c.IsWorkingDay(made)) << made;
+  }
+  // Nothing else: 2026 has 261 weekdays, less the weekday holidays, plus
+  // the six make-up days.
+  int working = 0;
+  for (absl::CivilDay d(2026, 1, 1); d < absl::CivilDay(2027, 1, 1); ++d) {
+    if (c.IsWorkingDay(d)) ++working;
+  }
+  EXPECT_EQ(working, 261 - (holidays_on_weekdays - 1) + 6);  // less 2027-01-01
+}
+
 TEST(Calendar, TheCloseIsConfigurable) {
   ASSERT_OK_AND_ASSIGN(Calendar c, Calendar::FromToml("close = \"18:00\"", "t"));
   EXPECT_EQ(c.DueAfter(Shanghai(2026, 11, 27, 17, 45), 0),
