@@ -66,6 +66,10 @@ std::optional<absl::Time> NextStageTime(const v1::Deadline& d) {
   return due;
 }
 
+std::string BreachedCheckpointName(absl::string_view checkpoint) {
+  return absl::StrCat(checkpoint, ".breached");
+}
+
 Scheduler::Scheduler(broker::CaseLogPort* log, broker::DirectoryPort* directory,
                      SchedulerOptions options)
     : log_(log),
@@ -78,12 +82,36 @@ Scheduler::~Scheduler() = default;
 
 // ------------------------------------------------------------------ the feed
 
-absl::Status Scheduler::CatchUp() {
-  if (!loaded_) {
-    ASSIGN_OR_RETURN(uint64_t checkpoint, log_->GetCheckpoint(options_.checkpoint));
-    scanned_ = recorded_ = checkpoint;
-    loaded_ = true;
+absl::Status Scheduler::Load() {
+  ASSIGN_OR_RETURN(const uint64_t checkpoint, log_->GetCheckpoint(options_.checkpoint));
+  ASSIGN_OR_RETURN(const uint64_t breached,
+                   log_->GetCheckpoint(BreachedCheckpointName(options_.checkpoint)));
+  // Every breach after the second mark, up to the log's end: a breach past
+  // the first mark may still belong to a DeadlineSet before it, which the
+  // feed will not show.
+  std::set<std::string> cases;
+  v1::ReadAllRequest req;
+  req.set_from_position(breached + 1);
+  req.mutable_filter()->set_event_type(v1::DeadlineBreached::descriptor()->full_name());
+  req.set_page_size(kFeedPage);
+  for (;;) {
+    ASSIGN_OR_RETURN(v1::ReadAllResponse page, log_->ReadAll(req));
+    for (const v1::Event& e : page.events()) cases.insert(e.subject());
+    if (page.events_size() < kFeedPage) break;
+    req.set_from_position(page.next_position());
   }
+  for (const std::string& case_id : cases) {
+    ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
+    Resync(case_id, events);
+  }
+  scanned_ = recorded_ = checkpoint;
+  breached_recorded_ = breached;
+  loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Scheduler::CatchUp() {
+  if (!loaded_) RETURN_IF_ERROR(Load());
   // Each type is read separately through the type index; all of them up to
   // one end position, then merged back into log order.
   std::vector<v1::Event> read;
@@ -123,23 +151,28 @@ absl::Status Scheduler::CatchUp() {
   return absl::OkStatus();
 }
 
+void Scheduler::NotePosition(Tracked& t, const v1::Event& e) {
+  if (e.has_deadline_set()) {
+    // Set again: a breach of the earlier setting no longer stands.
+    t.set_position[e.deadline_set().deadline_id()] = e.global_position();
+    t.breach_position.erase(e.deadline_set().deadline_id());
+  } else if (e.has_deadline_breached()) {
+    // The first breach: a second one under another id changes nothing.
+    t.breach_position.emplace(e.deadline_breached().deadline_id(), e.global_position());
+  }
+}
+
 void Scheduler::ApplyFeedEvent(const v1::Event& e) {
   Tracked& t = cases_[e.subject()];
   t.fold.Apply(e);
-  if (e.has_deadline_set()) {
-    t.set_position[e.deadline_set().deadline_id()] = e.global_position();
-  }
+  NotePosition(t, e);
 }
 
 void Scheduler::Resync(const std::string& case_id,
                        const std::vector<v1::Event>& events) {
   Tracked t;
   t.fold = DeadlineFold::Of(events);
-  for (const v1::Event& e : events) {
-    if (e.has_deadline_set()) {
-      t.set_position[e.deadline_set().deadline_id()] = e.global_position();
-    }
-  }
+  for (const v1::Event& e : events) NotePosition(t, e);
   cases_[case_id] = std::move(t);
   Reschedule(case_id);
 }
@@ -171,9 +204,24 @@ uint64_t Scheduler::LowWater() const {
   uint64_t low = scanned_;
   for (const auto& [case_id, t] : cases_) {
     for (const auto& [id, d] : t.fold.all()) {
-      if (!t.fold.IsOpen(id)) continue;
+      if (d.state() != v1::DEADLINE_STATE_PENDING &&
+          d.state() != v1::DEADLINE_STATE_WARNED) {
+        continue;
+      }
       auto p = t.set_position.find(id);
       if (p != t.set_position.end() && p->second > 0) low = std::min(low, p->second - 1);
+    }
+  }
+  return low;
+}
+
+uint64_t Scheduler::BreachedLowWater() const {
+  uint64_t low = scanned_;
+  for (const auto& [case_id, t] : cases_) {
+    for (const auto& [id, d] : t.fold.all()) {
+      if (d.state() != v1::DEADLINE_STATE_BREACHED) continue;
+      auto p = t.breach_position.find(id);
+      if (p != t.breach_position.end() && p->second > 0) low = std::min(low, p->second - 1);
     }
   }
   return low;
@@ -323,12 +371,20 @@ absl::StatusOr<RoundResult> Scheduler::RunOnceLocked(absl::Time now) {
     if (*stage == "breach") ++result.breached;
     if (*stage == "remind") ++result.reminded;
   }
+  // Each mark holds on its own: a crash between the two leaves one older.
   const uint64_t low = LowWater();
   if (low > recorded_) {
     RETURN_IF_ERROR(log_->SetCheckpoint(options_.checkpoint, low));
     recorded_ = low;
   }
+  const uint64_t breached_low = BreachedLowWater();
+  if (breached_low > breached_recorded_) {
+    RETURN_IF_ERROR(log_->SetCheckpoint(BreachedCheckpointName(options_.checkpoint),
+                                        breached_low));
+    breached_recorded_ = breached_low;
+  }
   result.checkpoint = recorded_;
+  result.breached_checkpoint = breached_recorded_;
   if (!first_error.ok()) return first_error;
   return result;
 }

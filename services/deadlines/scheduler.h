@@ -10,14 +10,27 @@
 // case by case. It keeps every open deadline in memory, ordered by the time
 // its next stage falls due.
 //
-// The checkpoint. A durable checkpoint (options.checkpoint) holds a
-// low-water mark: every DeadlineSet at or before it belongs to a deadline
-// that is closed (cleared, or reminded). It is never moved past the
-// DeadlineSet of a deadline that is still open, breached ones included, nor
-// past what has been read. A restart reads the feed from just after it, so
-// it rebuilds every open deadline without rescanning the whole log. A crash
-// anywhere leaves an older checkpoint, never a newer one: reading the same
-// events again is harmless.
+// The checkpoints. Two durable low-water marks, read on the first round and
+// never moved past what has been read:
+//   - options.checkpoint: every DeadlineSet at or before it belongs to a
+//     deadline with no stage left to fire: cleared, reminded, or breached
+//     (the breach and its escalation are one append, and nothing follows
+//     them). It is never moved past the DeadlineSet of a deadline still
+//     pending or warned. A restart reads the feed from just after it, so it
+//     rebuilds every deadline still to fire without rescanning the whole
+//     log, and a breach nobody ever meets (an unpaid instalment) does not
+//     hold it back.
+//   - BreachedCheckpointName(options.checkpoint): every DeadlineBreached at
+//     or before it belongs to a deadline met since. A restart reads only
+//     the breaches after it (the type index: one event per breach, not
+//     every deadline event) and reads their cases whole, so that an overdue
+//     deadline whose DeadlineSet lies before the first checkpoint is still
+//     listed, and still known as breached. A breach never met holds this
+//     one.
+// A crash anywhere leaves older marks, never newer ones: reading the same
+// events again is harmless. A restart never fires a breached deadline
+// again: it either never sees its DeadlineSet or reads its case and finds
+// the breach, and Fire reads the case before it appends anyway.
 //
 // Firing a stage. When a stage's time has passed, the scheduler reads the
 // case, folds its deadlines, and appends the stage only if the deadline is
@@ -79,7 +92,8 @@ struct SchedulerOptions {
   std::string node = "qinzhou.deadlines";
   // How often Run() reads the log; it also wakes for the next due stage.
   absl::Duration poll_interval = absl::Seconds(1);
-  // The durable checkpoint's name (see the class comment).
+  // The durable checkpoint's name (see the class comment); the mark of the
+  // breaches is named after it (BreachedCheckpointName).
   std::string checkpoint = "deadlines";
   // For ComputeDueTime; nullptr = a default Calendar owned by the scheduler.
   const Calendar* calendar = nullptr;
@@ -94,9 +108,14 @@ struct RoundResult {
   int warned = 0;
   int breached = 0;
   int reminded = 0;
-  // The checkpoint after the round.
+  // The checkpoints after the round.
   uint64_t checkpoint = 0;
+  uint64_t breached_checkpoint = 0;
 };
+
+// The name of the mark below every breach not yet met, for the scheduler
+// whose checkpoint is `checkpoint`: "<checkpoint>.breached".
+std::string BreachedCheckpointName(absl::string_view checkpoint);
 
 class Scheduler {
  public:
@@ -146,14 +165,21 @@ class Scheduler {
   // What the scheduler knows of one case's deadlines.
   struct Tracked {
     DeadlineFold fold;
-    // Global position of each deadline's DeadlineSet.
+    // Global position of each deadline's DeadlineSet, and of its
+    // DeadlineBreached once there is one.
     std::map<std::string, uint64_t, std::less<>> set_position;
+    std::map<std::string, uint64_t, std::less<>> breach_position;
   };
 
+  // The first round's reads: both checkpoints, then the cases of the
+  // breaches after the second one (see the class comment).
+  absl::Status Load() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the feed from scanned_ + 1 to its end and folds it in.
   absl::Status CatchUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Folds one feed event into its case.
   void ApplyFeedEvent(const v1::Event& e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Notes where a deadline's DeadlineSet or DeadlineBreached is.
+  static void NotePosition(Tracked& t, const v1::Event& e);
   // Replaces what is known of a case with a fold of all its events.
   void Resync(const std::string& case_id, const std::vector<v1::Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -166,9 +192,12 @@ class Scheduler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Where a breach of `set` escalates.
   absl::StatusOr<std::string> EscalationTarget(const v1::DeadlineSet& set);
-  // The checkpoint the state allows: below every open DeadlineSet, and no
-  // further than what was read.
+  // The checkpoint the state allows: below the DeadlineSet of every
+  // deadline still pending or warned, and no further than what was read.
   uint64_t LowWater() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The breaches' mark the state allows: below the DeadlineBreached of
+  // every breached deadline not yet met, and no further than what was read.
+  uint64_t BreachedLowWater() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `caller` supervises `node` (is an ancestor in the directory).
   absl::StatusOr<bool> Supervises(absl::string_view caller, absl::string_view node);
   absl::StatusOr<RoundResult> RunOnceLocked(absl::Time now)
@@ -184,8 +213,9 @@ class Scheduler {
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   // Every feed position up to here has been read.
   uint64_t scanned_ ABSL_GUARDED_BY(mu_) = 0;
-  // The checkpoint as last recorded.
+  // The checkpoints as last recorded.
   uint64_t recorded_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t breached_recorded_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, Tracked, std::less<>> cases_ ABSL_GUARDED_BY(mu_);
   // Open deadlines by the time their next stage falls due.
   std::set<std::pair<absl::Time, Key>> schedule_ ABSL_GUARDED_BY(mu_);

@@ -49,8 +49,10 @@ class FaultyLog final : public broker::ForwardingLog {
   using ForwardingLog::ForwardingLog;
   // Appends land, but the answer is lost on the way back.
   bool lose_append_answers = false;
-  // The process dies before it records its checkpoint.
+  // The process dies before it records its checkpoints (all of them, or
+  // only the one named).
   bool fail_checkpoints = false;
+  std::string fail_checkpoint_named;
 
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
     auto out = ForwardingLog::Append(r);
@@ -58,8 +60,26 @@ class FaultyLog final : public broker::ForwardingLog {
     return out;
   }
   absl::Status SetCheckpoint(absl::string_view name, uint64_t position) override {
-    if (fail_checkpoints) return absl::UnavailableError("killed before the checkpoint");
+    if (fail_checkpoints || name == fail_checkpoint_named) {
+      return absl::UnavailableError("killed before the checkpoint");
+    }
     return ForwardingLog::SetCheckpoint(name, position);
+  }
+};
+
+// A case log port that notes where the scheduler reads the feed of
+// DeadlineSets from.
+class FeedSpy final : public broker::ForwardingLog {
+ public:
+  using ForwardingLog::ForwardingLog;
+  // The lowest position a read of the DeadlineSet type index started at.
+  uint64_t set_feed_from = UINT64_MAX;
+
+  absl::StatusOr<v1::ReadAllResponse> ReadAll(const v1::ReadAllRequest& r) override {
+    if (r.filter().event_type() == v1::DeadlineSet::descriptor()->full_name()) {
+      set_feed_from = std::min<uint64_t>(set_feed_from, r.from_position());
+    }
+    return ForwardingLog::ReadAll(r);
   }
 };
 
@@ -162,6 +182,31 @@ class SchedulerTest : public ::testing::Test {
   }
 
   uint64_t Checkpoint() { return log_.GetCheckpoint("deadlines").value(); }
+  uint64_t BreachedCheckpoint() {
+    return log_.GetCheckpoint(BreachedCheckpointName("deadlines")).value();
+  }
+  uint64_t End() { return log_.ReadAll(v1::ReadAllRequest()).value().last_position(); }
+  uint64_t PositionOf(const std::string& case_id, B body) {
+    const v1::Event* e = Find(Events(case_id), body);
+    return e != nullptr ? e->global_position() : 0;
+  }
+
+  // Another case whose deadline is set and met: traffic after the others.
+  void SetAndMeetAnother() {
+    const std::string c = OpenCase();
+    Set(c, "r1/accept", kLabor);
+    Clear(c, "r1/accept");
+  }
+
+  // The open deadlines `node` is responsible for that are overdue.
+  std::vector<v1::Deadline> Overdue(Scheduler& scheduler, const std::string& node) {
+    v1::ListDeadlinesRequest overdue;
+    overdue.set_overdue_only(true);
+    auto list = scheduler.ListDeadlines(node, overdue);
+    EXPECT_THAT(list, IsOk());
+    if (!list.ok()) return {};
+    return {list->deadlines().begin(), list->deadlines().end()};
+  }
 
   std::filesystem::path dir_;
   std::unique_ptr<directory::Directory> directory_;
@@ -424,7 +469,7 @@ TEST_F(SchedulerTest, TwoSchedulersAtOnceFireEachDeadlineOnce) {
   }
 }
 
-TEST_F(SchedulerTest, TheCheckpointNeverPassesAnOpenDeadline) {
+TEST_F(SchedulerTest, TheCheckpointNeverPassesAPendingDeadline) {
   const std::string early = OpenCase();
   Set(early, "r1/accept", kLabor, absl::Hours(400));
   const std::string open = OpenCase();
@@ -441,26 +486,132 @@ TEST_F(SchedulerTest, TheCheckpointNeverPassesAnOpenDeadline) {
   EXPECT_EQ(r.checkpoint, open_set - 1);
   EXPECT_EQ(Checkpoint(), open_set - 1);
 
-  // Breached is still open (not met): the checkpoint stays below it, and a
-  // restart still knows it (ListDeadlines shows it as overdue).
-  ASSERT_OK_AND_ASSIGN(r, scheduler->RunOnce(t0_ + absl::Hours(201)));
-  EXPECT_EQ(r.breached, 1);
-  EXPECT_EQ(Checkpoint(), open_set - 1);
-  scheduler = NewScheduler();
-  v1::ListDeadlinesRequest overdue;
-  overdue.set_overdue_only(true);
-  ASSERT_OK_AND_ASSIGN(v1::ListDeadlinesResponse list,
-                       scheduler->ListDeadlines(kLabor, overdue));
-  ASSERT_EQ(list.deadlines_size(), 1);
-  EXPECT_EQ(list.deadlines(0).case_id(), open);
-  EXPECT_EQ(list.deadlines(0).state(), v1::DEADLINE_STATE_BREACHED);
-
-  // Met late: now nothing is open and the checkpoint moves to the end.
+  // Met: nothing is open and the checkpoint moves to the end.
   Clear(open, "r1/accept");
-  ASSERT_OK_AND_ASSIGN(r, scheduler->RunOnce(t0_ + absl::Hours(202)));
-  const uint64_t end = log_.ReadAll(v1::ReadAllRequest()).value().last_position();
-  EXPECT_EQ(r.checkpoint, end);
-  EXPECT_EQ(Checkpoint(), end);
+  ASSERT_OK_AND_ASSIGN(r, scheduler->RunOnce(t0_ + absl::Hours(1)));
+  EXPECT_EQ(r.checkpoint, End());
+  EXPECT_EQ(Checkpoint(), End());
+}
+
+// An instalment nobody pays: breached, escalated, never met. Nothing of it
+// is left to fire, so it no longer holds the checkpoint back.
+TEST_F(SchedulerTest, ABreachNeverMetNoLongerHoldsTheCheckpoint) {
+  const std::string unpaid = OpenCase();
+  const uint64_t unpaid_set = Set(unpaid, "i1/pay", kLabor, absl::Hours(4),
+                                  v1::DEADLINE_KIND_INSTALMENT_PAYMENT);
+  auto scheduler = NewScheduler();
+  ASSERT_OK_AND_ASSIGN(RoundResult r, scheduler->RunOnce(t0_ + absl::Hours(5)));
+  ASSERT_EQ(r.breached, 1);
+  const uint64_t breach = PositionOf(unpaid, B::kDeadlineBreached);
+  ASSERT_GT(breach, unpaid_set);
+
+  SetAndMeetAnother();
+  ASSERT_OK_AND_ASSIGN(r, scheduler->RunOnce(t0_ + absl::Hours(6)));
+  EXPECT_EQ(r.checkpoint, End());
+  EXPECT_EQ(Checkpoint(), End());
+  // The breaches' mark stays below the breach nobody met.
+  EXPECT_EQ(r.breached_checkpoint, breach - 1);
+  EXPECT_EQ(BreachedCheckpoint(), breach - 1);
+}
+
+TEST_F(SchedulerTest, ARestartPastABreachNeverMetNeitherFiresItAgainNorForgetsIt) {
+  const std::string unpaid = OpenCase();
+  const uint64_t unpaid_set = Set(unpaid, "i1/pay", kLabor, absl::Hours(4),
+                                  v1::DEADLINE_KIND_INSTALMENT_PAYMENT);
+  ASSERT_THAT(NewScheduler()->RunOnce(t0_ + absl::Hours(5)), IsOk());
+  SetAndMeetAnother();
+  ASSERT_THAT(NewScheduler()->RunOnce(t0_ + absl::Hours(6)), IsOk());
+  ASSERT_GT(Checkpoint(), unpaid_set);
+
+  OpenStore();  // the case log restarts too
+  FeedSpy spy(&log_);
+  auto restarted = NewScheduler({}, &spy);
+  for (absl::Duration at : {absl::Hours(7), absl::Hours(24 * 40)}) {
+    ASSERT_OK_AND_ASSIGN(RoundResult r, restarted->RunOnce(t0_ + at));
+    EXPECT_EQ(r.warned + r.breached + r.reminded, 0);
+  }
+  // It read the deadlines from past the unpaid one's DeadlineSet...
+  EXPECT_GT(spy.set_feed_from, unpaid_set);
+  EXPECT_EQ(Count(unpaid, B::kDeadlineBreached), 1);
+  EXPECT_EQ(Count(unpaid, B::kEscalationRaised), 1);
+  // ...and still lists it as overdue, with where it was escalated.
+  std::vector<v1::Deadline> overdue = Overdue(*restarted, kLabor);
+  ASSERT_EQ(overdue.size(), 1u);
+  EXPECT_EQ(overdue[0].case_id(), unpaid);
+  EXPECT_EQ(overdue[0].state(), v1::DEADLINE_STATE_BREACHED);
+  EXPECT_EQ(overdue[0].escalated_to(), kJustice);
+
+  // Paid at last: both marks move to the end, and a restart lists nothing.
+  Clear(unpaid, "i1/pay");
+  ASSERT_OK_AND_ASSIGN(RoundResult r, restarted->RunOnce(t0_ + absl::Hours(24 * 41)));
+  EXPECT_EQ(r.checkpoint, End());
+  EXPECT_EQ(r.breached_checkpoint, End());
+  EXPECT_TRUE(Overdue(*NewScheduler(), kLabor).empty());
+}
+
+// A breach recorded after the checkpoint of a deadline set before it (a
+// later deadline, still pending, held the checkpoint between the two): the
+// feed after the checkpoint shows the breach but not its DeadlineSet.
+TEST_F(SchedulerTest, ABreachPastTheCheckpointOfADeadlineSetBeforeItIsKnownAfterARestart) {
+  const std::string unpaid = OpenCase();
+  const uint64_t unpaid_set = Set(unpaid, "i1/pay", kLabor, absl::Hours(4),
+                                  v1::DEADLINE_KIND_INSTALMENT_PAYMENT);
+  const std::string later = OpenCase();
+  Set(later, "r1/accept", kLabor, absl::Hours(400));
+  auto scheduler = NewScheduler();
+  ASSERT_THAT(scheduler->RunOnce(t0_ + absl::Hours(5)), IsOk());
+  ASSERT_GE(Checkpoint(), unpaid_set);
+  ASSERT_LT(Checkpoint(), PositionOf(unpaid, B::kDeadlineBreached));
+
+  auto restarted = NewScheduler();
+  std::vector<v1::Deadline> overdue = Overdue(*restarted, kLabor);
+  ASSERT_EQ(overdue.size(), 1u);
+  EXPECT_EQ(overdue[0].case_id(), unpaid);
+  EXPECT_EQ(overdue[0].state(), v1::DEADLINE_STATE_BREACHED);
+  ASSERT_OK_AND_ASSIGN(RoundResult r, restarted->RunOnce(t0_ + absl::Hours(401)));
+  EXPECT_EQ(r.breached, 1);  // the later one, not the unpaid one again
+  EXPECT_EQ(Count(unpaid, B::kDeadlineBreached), 1);
+  EXPECT_EQ(Count(later, B::kDeadlineBreached), 1);
+}
+
+// Killed after the first checkpoint moved past a breach and before the
+// breaches' mark was recorded: the restart reads more breaches, no more.
+TEST_F(SchedulerTest, ACrashBetweenTheTwoCheckpointsFiresNothingTwiceAndForgetsNothing) {
+  const std::string unpaid = OpenCase();
+  Set(unpaid, "i1/pay", kLabor, absl::Hours(4), v1::DEADLINE_KIND_INSTALMENT_PAYMENT);
+  FaultyLog dying(&log_);
+  dying.fail_checkpoint_named = BreachedCheckpointName("deadlines");
+  auto first = NewScheduler({}, &dying);
+  EXPECT_THAT(first->RunOnce(t0_ + absl::Hours(5)), ::testing::Not(IsOk()));
+  first.reset();
+  EXPECT_GT(Checkpoint(), 0u);
+  EXPECT_EQ(BreachedCheckpoint(), 0u);
+
+  auto second = NewScheduler();
+  ASSERT_OK_AND_ASSIGN(RoundResult r, second->RunOnce(t0_ + absl::Hours(6)));
+  EXPECT_EQ(r.breached, 0);
+  EXPECT_EQ(Count(unpaid, B::kDeadlineBreached), 1);
+  EXPECT_EQ(Count(unpaid, B::kEscalationRaised), 1);
+  EXPECT_EQ(Overdue(*second, kLabor).size(), 1u);
+}
+
+// The negative control of the tests above: a deadline merely warned still
+// has its breach to come, and holds the checkpoint.
+TEST_F(SchedulerTest, NegativeControlAWarnedDeadlineStillHoldsTheCheckpoint) {
+  const std::string late = OpenCase();
+  const uint64_t late_set = Set(late, "i1/pay", kLabor, absl::Hours(4),
+                                v1::DEADLINE_KIND_INSTALMENT_PAYMENT);
+  const v1::DeadlineSet set = Find(Events(late), B::kDeadlineSet)->deadline_set();
+  auto scheduler = NewScheduler();
+  ASSERT_OK_AND_ASSIGN(RoundResult r, scheduler->RunOnce(TimeOf(set.warn_time())));
+  ASSERT_EQ(r.warned, 1);
+  SetAndMeetAnother();
+  ASSERT_OK_AND_ASSIGN(r, scheduler->RunOnce(TimeOf(set.warn_time()) + absl::Minutes(1)));
+  EXPECT_EQ(r.checkpoint, late_set - 1);
+  EXPECT_EQ(Checkpoint(), late_set - 1);
+  // And a restart still breaches it when it falls due.
+  ASSERT_OK_AND_ASSIGN(r, NewScheduler()->RunOnce(TimeOf(set.due_time())));
+  EXPECT_EQ(r.breached, 1);
 }
 
 TEST_F(SchedulerTest, ARestartResumesFromTheCheckpointAndStillFiresWhatIsOpen) {
@@ -477,8 +628,8 @@ TEST_F(SchedulerTest, ARestartResumesFromTheCheckpointAndStillFiresWhatIsOpen) {
   EXPECT_EQ(Count(c, B::kDeadlineBreached), 1);
 }
 
-// The negative control of the two tests above: a checkpoint past an open
-// deadline's DeadlineSet (what a scheduler that recorded "read up to here"
+// The negative control of TheCheckpointNeverPassesAPendingDeadline and the
+// restart test above: a checkpoint past a pending deadline's DeadlineSet (what a scheduler that recorded "read up to here"
 // would leave) loses the deadline for good.
 TEST_F(SchedulerTest, NegativeControlACheckpointPastAnOpenDeadlineLosesIt) {
   const std::string c = OpenCase();

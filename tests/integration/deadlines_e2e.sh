@@ -60,8 +60,12 @@ as() {
     --referral "$REFERRAL" --deadlines "$DEADLINES" "$@"
 }
 
-# seconds_from_now N: an RFC 3339 time N seconds from now.
-seconds_from_now() { date -u -d "+$1 seconds" +%Y-%m-%dT%H:%M:%SZ; }
+# due_in N: an RFC 3339 time in whole seconds, more than N and at most N + 1
+# seconds from now. Rounded up, not down: "now + N" rounded down leaves
+# between N - 1 and N seconds, for N = 1 as little as a moment, and on a busy
+# machine the referral service finds such a due time already past and
+# refuses the referral.
+due_in() { date -u -d "@$(($(date +%s) + $1 + 1))" +%Y-%m-%dT%H:%M:%SZ; }
 
 # count CASE FIELD: how many events of the case have that body.
 count() {
@@ -77,15 +81,17 @@ wait_for() {
   fail "$1: no $2 after 30 s (have $(count "$1" "$2"))"
 }
 
-# refer DUE_IN_SECONDS: a new case referred to labour inspection, answer
-# needed within that many seconds; prints the case id.
+# refer N: a new case referred to labour inspection, answer needed within
+# N seconds (due_in N); prints the case id.
 refer() {
-  local opened case_id
+  local opened case_id due out rc=0
   opened="$(as qinzhou.justice -o json case open --title "欠薪 deadline e2e" --matter wage_arrears)"
   case_id="$(printf '%s\n' "$opened" | sed -n 's/.*"case_id": "\([^"]*\)".*/\1/p' | head -n 1)"
   [ -n "$case_id" ] || fail "case open printed no case id: $opened"
-  as qinzhou.justice -o json refer "$case_id" --to qinzhou.labor-inspection \
-    --purpose "责令支付工资" --due "$(seconds_from_now "$1")" >/dev/null || fail "refer $case_id"
+  due="$(due_in "$1")"
+  out="$(as qinzhou.justice -o json refer "$case_id" --to qinzhou.labor-inspection \
+    --purpose "责令支付工资" --due "$due" 2>&1)" || rc=$?
+  [ "$rc" -eq 0 ] || fail "refer $case_id due $due, answered at $(date -u +%H:%M:%S.%N): $out"
   echo "$case_id"
 }
 
@@ -105,13 +111,13 @@ kill -KILL "$deadlines_pid"
 wait "$deadlines_pid" 2>/dev/null || true
 # A second referral falls due while the service is down.
 B="$(refer 2)"
-sleep 3
+sleep 3  # B's due time, at most 3 s after refer chose it, has passed
 [ "$(count "$B" deadline_breached)" -eq 0 ] || fail "$B breached with no deadlines service running"
 start_deadlines
 wait_for "$B" deadline_breached 1
 wait_for "$B" escalation_raised 1
 # B's breach was recorded by the restarted service, which read the log from
-# its checkpoint, below A's still-open (breached) deadline: it has seen A.
+# its checkpoint; A, breached and never met, is not breached again.
 [ "$(count "$A" deadline_breached)" -eq 1 ] || fail "$A: $(count "$A" deadline_breached) breaches after a restart"
 [ "$(count "$A" escalation_raised)" -eq 1 ] || fail "$A: $(count "$A" escalation_raised) escalations after a restart"
 [ "$(count "$B" deadline_breached)" -eq 1 ] || fail "$B: $(count "$B" deadline_breached) breaches"
@@ -123,7 +129,7 @@ pass "kill -9 and restart: $A breached once; $B, due while down, breached once a
 kill -KILL "$deadlines_pid"
 wait "$deadlines_pid" 2>/dev/null || true
 start_deadlines
-C="$(refer 1)"
+C="$(refer 2)"
 wait_for "$C" deadline_breached 1
 for c in "$A" "$B" "$C"; do
   [ "$(count "$c" deadline_breached)" -eq 1 ] || fail "$c: $(count "$c" deadline_breached) breaches"
@@ -132,6 +138,8 @@ done
 pass "a second kill -9: still one breach and one escalation per case"
 
 # ------------------------------------------------------------------ 4
+# A and B were breached before the last restart and its checkpoint is past
+# them: the service lists them from the breaches it read at start.
 out="$(as qinzhou.labor-inspection deadlines --overdue)"
 for c in "$A" "$B" "$C"; do expect_in "$out" "$c/r1" "deadlines --overdue (responsible)"; done
 expect_in "$out" "已逾期" "deadlines --overdue: state"
