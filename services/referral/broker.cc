@@ -122,7 +122,8 @@ Broker::Broker(CaseLogPort* log, DirectoryPort* directory, BrokerOptions options
       directory_(directory),
       options_(std::move(options)),
       calendar_(options_.calendar != nullptr ? options_.calendar : &default_calendar_),
-      commands_(log),
+      cache_(log, options_.case_cache_bytes),
+      commands_(log, &cache_),
       search_(log, options_.search_key.empty() ? SearchIndex::RandomKey()
                                                : options_.search_key) {}
 
@@ -197,39 +198,39 @@ absl::Status Broker::CheckNode(absl::string_view node, absl::string_view field) 
 }
 
 absl::StatusOr<CaseProjection> Broker::ReadProjection(absl::string_view case_id) {
-  ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(case_id));
-  CaseProjection p = CaseProjection::Fold(events);
-  if (!p.opened()) {
+  std::optional<CaseProjection> p;
+  RETURN_IF_ERROR(cache_.Visit(case_id, [&](const CaseState& s) {
+    if (s.projection.opened()) p = s.projection;
+    return absl::OkStatus();
+  }));
+  if (!p) {
     return MakeError(ErrorReason::kCaseNotFound,
                      absl::StrCat("case ", case_id, " was never opened"),
-                     "案件不存在");
+                     "案件不存在", {.metadata = {{"case_id", std::string(case_id)}}});
   }
-  return p;
+  return *std::move(p);
 }
 
-absl::StatusOr<CaseProjection> Broker::Execute(
-    absl::string_view caller, const std::string& case_id,
-    const std::string& request_id, const google::protobuf::Message& request,
-    bool opens_case, const Decide& decide) {
+absl::Status Broker::Execute(absl::string_view caller, const std::string& case_id,
+                             const std::string& request_id,
+                             const google::protobuf::Message& request, bool opens_case,
+                             const Decide& decide, const AnswerFromProjection& answer) {
   auto not_opened = [&] {
     return MakeError(ErrorReason::kCaseNotFound,
                      absl::StrCat("case ", case_id, " was never opened"),
                      "案件不存在");
   };
-  ASSIGN_OR_RETURN(
-      std::vector<v1::Event> events,
-      commands_.Execute(
-          caller, case_id, request_id, request,
-          [&](const std::vector<v1::Event>& history)
-              -> absl::StatusOr<std::vector<v1::Event>> {
-            CaseProjection current = CaseProjection::Fold(history);
-            if (!opens_case && !current.opened()) return not_opened();
-            return decide(current, deadlines::DeadlineFold::Of(history));
-          },
-          {.may_create = opens_case, .max_attempts = options_.max_attempts}));
-  CaseProjection p = CaseProjection::Fold(events);
-  if (!p.opened()) return not_opened();
-  return p;
+  return commands_.ExecuteCached(
+      caller, case_id, request_id, request,
+      [&](const CaseState& s) -> absl::StatusOr<std::vector<v1::Event>> {
+        if (!opens_case && !s.projection.opened()) return not_opened();
+        return decide(s.projection, s.deadlines);
+      },
+      [&](const CaseProjection& after) -> absl::Status {
+        if (!after.opened()) return not_opened();
+        return answer(after);
+      },
+      {.may_create = opens_case, .max_attempts = options_.max_attempts});
 }
 
 // ------------------------------------------------------------------ Cases
@@ -304,8 +305,8 @@ absl::StatusOr<v1::Case> Broker::OpenCase(absl::string_view caller,
   }
   const std::string case_id = absl::StrFormat("%s:%d-%06d", caller, year, seq);
 
-  ASSIGN_OR_RETURN(
-      CaseProjection p,
+  v1::Case opened;
+  RETURN_IF_ERROR(
       Execute(caller, case_id, request.request_id(), request, /*opens_case=*/true,
               [&](const CaseProjection& current, const deadlines::DeadlineFold&)
                   -> absl::StatusOr<std::vector<v1::Event>> {
@@ -326,8 +327,12 @@ absl::StatusOr<v1::Case> Broker::OpenCase(absl::string_view caller,
                 o->set_amount_claimed_fen(request.amount_claimed_fen());
                 o->set_green_channel(request.green_channel());
                 return std::vector<v1::Event>{std::move(e)};
+              },
+              [&](const CaseProjection& after) {
+                opened = after.state();
+                return absl::OkStatus();
               }));
-  return p.state();
+  return opened;
 }
 
 // GetCase, TraceCase, ListCases, SearchCases and ListAuditEvents: the reads
@@ -348,9 +353,8 @@ absl::StatusOr<v1::Referral> Broker::SendReferral(
                    "请填写转介事由");
   }
   RETURN_IF_ERROR(CheckAttachments(request.attachments()));
-  std::string referral_id;
-  ASSIGN_OR_RETURN(
-      CaseProjection p,
+  v1::Referral sent;
+  RETURN_IF_ERROR(
       Execute(caller, request.case_id(), request.request_id(), request, false,
               [&](const CaseProjection& c, const deadlines::DeadlineFold&)
                   -> absl::StatusOr<std::vector<v1::Event>> {
@@ -380,9 +384,13 @@ absl::StatusOr<v1::Referral> Broker::SendReferral(
                         ? std::optional<absl::Time>(TimeOf(request.due_time()))
                         : std::nullopt);
                 return std::vector<v1::Event>{std::move(e), std::move(deadline)};
+              },
+              [&](const CaseProjection& after) {
+                // The command's referral is the last one the projection holds.
+                sent = after.state().referrals(after.state().referrals_size() - 1);
+                return absl::OkStatus();
               }));
-  // The command's referral is the last one the projection holds.
-  return p.state().referrals(p.state().referrals_size() - 1);
+  return sent;
 }
 
 absl::StatusOr<StepResult> Broker::Step(
@@ -399,7 +407,8 @@ absl::StatusOr<StepResult> Broker::Step(
   }
   const Transition& step = TransitionFor(action);
   std::string child_id;
-  absl::StatusOr<CaseProjection> p = Execute(
+  StepResult result;
+  absl::Status done = Execute(
       caller, case_id, request_id, request, false,
       [&](const CaseProjection& c, const deadlines::DeadlineFold& fold)
           -> absl::StatusOr<std::vector<v1::Event>> {
@@ -419,22 +428,24 @@ absl::StatusOr<StepResult> Broker::Step(
         }
         if (action == Action::kRedirect) child_id = c.NextReferralId();
         return events;
+      },
+      [&](const CaseProjection& after) -> absl::Status {
+        const v1::Referral* r = after.FindReferral(referral_id);
+        if (r == nullptr) return ReferralNotFound(referral_id);
+        result.referral = *r;
+        if (!r->child_referral_id().empty() && action == Action::kRedirect) {
+          if (const v1::Referral* child = after.FindReferral(r->child_referral_id())) {
+            result.child = *child;
+          }
+        }
+        return absl::OkStatus();
       });
-  if (!p.ok()) {
+  if (!done.ok()) {
     // A case that does not exist hides nothing: say the referral is missing.
-    if (ViewError(p.status()).reason == "CASE_NOT_FOUND") {
+    if (ViewError(done).reason == "CASE_NOT_FOUND") {
       return ReferralNotFound(referral_id);
     }
-    return p.status();
-  }
-  StepResult result;
-  const v1::Referral* r = p->FindReferral(referral_id);
-  if (r == nullptr) return ReferralNotFound(referral_id);
-  result.referral = *r;
-  if (!r->child_referral_id().empty() && action == Action::kRedirect) {
-    if (const v1::Referral* child = p->FindReferral(r->child_referral_id())) {
-      result.child = *child;
-    }
+    return done;
   }
   return result;
 }
@@ -726,9 +737,7 @@ absl::StatusOr<std::optional<v1::InboxItem>> Broker::InboxItemOf(
   v1::ReferralState state = step->to;
   if (state == v1::REFERRAL_STATE_UNSPECIFIED) {
     // A resume returns to the held-from state: fold the case up to it.
-    ASSIGN_OR_RETURN(std::vector<v1::Event> events, log_->ReadCase(e.subject()));
-    size_t upto = std::min<size_t>(e.sequence(), events.size());
-    CaseProjection p = CaseProjection::Fold(events, upto);
+    ASSIGN_OR_RETURN(CaseProjection p, cache_.ProjectionAt(e.subject(), e.sequence()));
     if (const v1::Referral* r = p.FindReferral(referral_id)) state = r->state();
   }
   item.set_state(state);

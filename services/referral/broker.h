@@ -4,9 +4,13 @@
 // knows nothing of gRPC: the case log and the directory are ports (ports.h),
 // and the caller is a node name the adapter has already authenticated.
 //
-// Every command is decided on a fresh projection of the case and appended
-// with the case's version as the expected version; when another writer got
-// there first the broker re-reads and decides again. A command's events get
+// Every command is decided on the case's projection as it stands in the case
+// log and appended with the case's version as the expected version; when
+// another writer got there first the broker reads again and decides again.
+// The projections are kept in a bounded CaseCache (case_cache.h) and caught
+// up with the log (the events appended since, usually a few) before every
+// decision and every read, so a command costs what is new in the case rather
+// than a read and a fold of all of it. A command's events get
 // ids derived from (caller, request_id), so a retry finds its own events in
 // the case and returns the answer they gave: the effect happens once, also
 // across restarts of the broker or the case log. The same request_id with a
@@ -52,6 +56,7 @@
 #include "services/deadlines/calendar.h"
 #include "services/deadlines/deadlines.h"
 #include "services/referral/access.h"
+#include "services/referral/case_cache.h"
 #include "services/referral/case_commands.h"
 #include "services/referral/case_projection.h"
 #include "services/referral/ports.h"
@@ -74,6 +79,9 @@ struct BrokerOptions {
   // The search index's key for ID-number digests, 32 bytes or more
   // (SearchIndex::ReadKeyFile); empty = a random key for this process.
   std::string search_key;
+  // The bound of the case cache (case_cache.h); 0 = keep nothing and read
+  // each case whole, as before the cache.
+  size_t case_cache_bytes = CaseCache::kDefaultMaxBytes;
 };
 
 // What a step produced: the referral after it, and for a redirect the child.
@@ -140,6 +148,7 @@ class Broker {
   // themselves).
   absl::Status RefreshSearchIndex() { return search_.Refresh(); }
   const SearchIndex& search_index() const { return search_; }
+  const CaseCache& case_cache() const { return cache_; }
 
   absl::StatusOr<v1::Referral> SendReferral(
       absl::string_view caller, const v1::SendReferralRequest& request);
@@ -198,13 +207,13 @@ class Broker {
   using Decide = std::function<absl::StatusOr<std::vector<v1::Event>>(
       const CaseProjection&, const deadlines::DeadlineFold&)>;
 
-  // Runs one command against `case_id` (see the class comment); returns the
-  // projection as it stood right after the command's own events.
-  absl::StatusOr<CaseProjection> Execute(absl::string_view caller,
-                                         const std::string& case_id,
-                                         const std::string& request_id,
-                                         const google::protobuf::Message& request,
-                                         bool opens_case, const Decide& decide);
+  // Runs one command against `case_id` (see the class comment); `answer`
+  // takes the command's answer from the projection as it stood right after
+  // the command's own events (CaseCommands::ExecuteCached: copy, no I/O).
+  absl::Status Execute(absl::string_view caller, const std::string& case_id,
+                       const std::string& request_id,
+                       const google::protobuf::Message& request, bool opens_case,
+                       const Decide& decide, const AnswerFromProjection& answer);
 
   // One referral step: authorise by the state machine's row, check the
   // state, append `body`'s event.
@@ -245,6 +254,7 @@ class Broker {
   BrokerOptions options_;
   deadlines::Calendar default_calendar_;
   const deadlines::Calendar* calendar_;
+  CaseCache cache_;
   CaseCommands commands_;
   SearchIndex search_;
 };

@@ -12,6 +12,13 @@
 //   ALREADY_EXISTS (REQUEST_ID_REUSED).
 // - No lost update. The append names the version the decision was made on.
 //
+// Execute reads the whole stream for every decision; ExecuteCached decides
+// on the case's state as a CaseCache (case_cache.h) folds it, caught up with
+// the log before each decision, and reads only what was appended since.
+// Both give the two guarantees above; a command found in the stream is
+// recognised by its id prefix either way, also by a cache that has just
+// started over (after an eviction, a restart).
+//
 // Thread safety: all methods may be called concurrently.
 
 #ifndef REFERRAL_SERVICES_REFERRAL_CASE_COMMANDS_H_
@@ -25,6 +32,8 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "referral/v1/event.pb.h"
+#include "services/referral/case_cache.h"
+#include "services/referral/case_projection.h"
 #include "services/referral/ports.h"
 
 namespace referral::broker {
@@ -39,6 +48,14 @@ std::string CommandPrefix(absl::string_view caller, absl::string_view request_id
 using DecideOnHistory = std::function<absl::StatusOr<std::vector<v1::Event>>(
     const std::vector<v1::Event>& history)>;
 
+// Decides a command's events on the case's folded state; as DecideOnHistory
+// otherwise.
+using DecideOnState =
+    std::function<absl::StatusOr<std::vector<v1::Event>>(const CaseState& state)>;
+// Takes a command's answer from the case's projection as it stood right
+// after the command's own events.
+using AnswerFromProjection = std::function<absl::Status(const CaseProjection& after)>;
+
 struct CommandOptions {
   // An empty stream is fine (the command creates it); otherwise an empty
   // stream is NOT_FOUND (CASE_NOT_FOUND).
@@ -50,8 +67,10 @@ struct CommandOptions {
 
 class CaseCommands {
  public:
-  // `log` is not owned and must outlive this.
-  explicit CaseCommands(CaseLogPort* log) : log_(log) {}
+  // `log` and `cache` are not owned and must outlive this; `cache` reads
+  // through the same log. Without a cache only Execute may be called.
+  explicit CaseCommands(CaseLogPort* log, CaseCache* cache = nullptr)
+      : log_(log), cache_(cache) {}
 
   // Runs the command and returns the stream's events up to and including
   // the command's own (on a retry: as the first execution left it).
@@ -62,8 +81,23 @@ class CaseCommands {
       const std::string& request_id, const google::protobuf::Message& request,
       const DecideOnHistory& decide, CommandOptions options = {});
 
+  // The same command, decided on the cache's state of `stream_id`. On
+  // success `answer` has been called once, with the projection right after
+  // the command's own events (on a retry: as the first execution left it),
+  // possibly with the case locked (CaseCache::Visit): it copies out what it
+  // needs and does no I/O. Its error is the command's. Usually no more than
+  // the events appended since the cache last looked are read; a retry whose
+  // events the case has since gone past reads the case whole.
+  absl::Status ExecuteCached(absl::string_view caller, const std::string& stream_id,
+                             const std::string& request_id,
+                             const google::protobuf::Message& request,
+                             const DecideOnState& decide,
+                             const AnswerFromProjection& answer,
+                             CommandOptions options = {});
+
  private:
   CaseLogPort* log_;
+  CaseCache* cache_;
 };
 
 }  // namespace referral::broker

@@ -22,6 +22,10 @@ class ForwardingLog : public CaseLogPort {
   absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view id) override {
     return inner_->ReadCase(id);
   }
+  absl::StatusOr<CaseTail> ReadCaseFrom(absl::string_view id,
+                                        uint64_t after_sequence) override {
+    return inner_->ReadCaseFrom(id, after_sequence);
+  }
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& r) override {
     return inner_->Append(r);
   }

@@ -5,27 +5,46 @@
 #ifndef REFERRAL_SERVICES_REFERRAL_LOCAL_PORTS_H_
 #define REFERRAL_SERVICES_REFERRAL_LOCAL_PORTS_H_
 
+#include <algorithm>
+
 #include "services/caselog/caselog_service.h"
 #include "services/directory/directory.h"
 #include "services/referral/ports.h"
 
 namespace referral::broker {
 
-// Reads a whole case from any CaseLog-shaped source, page by page.
+// Reads a case after `after_sequence` from any CaseLog-shaped source, page
+// by page from ReadCaseRequest.from_sequence.
 template <typename ReadPage>
-absl::StatusOr<std::vector<v1::Event>> ReadWholeCase(absl::string_view case_id,
-                                                     const ReadPage& read_page) {
-  std::vector<v1::Event> events;
+absl::StatusOr<CaseTail> ReadCaseTail(absl::string_view case_id, uint64_t after_sequence,
+                                      const ReadPage& read_page) {
+  CaseTail tail;
   v1::ReadCaseRequest req;
   req.set_case_id(std::string(case_id));
+  req.set_from_sequence(after_sequence + 1);
   req.set_page_size(1000);
   for (;;) {
     absl::StatusOr<v1::ReadCaseResponse> page = read_page(req);
     if (!page.ok()) return page.status();
-    for (auto& e : *page->mutable_events()) events.push_back(std::move(e));
-    if (page->next_sequence() == 0) return events;
+    tail.case_version = std::max(tail.case_version, page->case_version());
+    for (auto& e : *page->mutable_events()) tail.events.push_back(std::move(e));
+    if (page->next_sequence() == 0) break;
     req.set_from_sequence(page->next_sequence());
   }
+  // Pages read while others append may end past the first page's version.
+  if (!tail.events.empty()) {
+    tail.case_version = std::max(tail.case_version, tail.events.back().sequence());
+  }
+  return tail;
+}
+
+// Reads a whole case from any CaseLog-shaped source, page by page.
+template <typename ReadPage>
+absl::StatusOr<std::vector<v1::Event>> ReadWholeCase(absl::string_view case_id,
+                                                     const ReadPage& read_page) {
+  absl::StatusOr<CaseTail> all = ReadCaseTail(case_id, 0, read_page);
+  if (!all.ok()) return all.status();
+  return std::move(all->events);
 }
 
 // The port over anything that answers CaseLogService requests with
@@ -37,6 +56,12 @@ class CaseLogPortOver final : public CaseLogPort {
   explicit CaseLogPortOver(Source* source) : source_(source) {}
   absl::StatusOr<std::vector<v1::Event>> ReadCase(absl::string_view case_id) override {
     return ReadWholeCase(case_id, [this](const v1::ReadCaseRequest& r) {
+      return source_->ReadCase(r);
+    });
+  }
+  absl::StatusOr<CaseTail> ReadCaseFrom(absl::string_view case_id,
+                                        uint64_t after_sequence) override {
+    return ReadCaseTail(case_id, after_sequence, [this](const v1::ReadCaseRequest& r) {
       return source_->ReadCase(r);
     });
   }

@@ -32,6 +32,13 @@ ABSL_FLAG(std::string, search_key, "",
           "file of 32+ random bytes keying the search index's ID-number "
           "digests (e.g. var/secrets/search.key); empty = a random key for "
           "this process");
+ABSL_FLAG(int64_t, case_cache_mb,
+          static_cast<int64_t>(referral::broker::CaseCache::kDefaultMaxBytes >> 20),
+          "memory for the cases the broker keeps folded between commands, "
+          "in MiB of their events' encoded size (the state in memory is a "
+          "small multiple); the least recently used go first. Every command "
+          "and read still catches its case up with the case log first. 0 = "
+          "keep none: each command reads its case whole");
 ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signs every node");
 ABSL_FLAG(std::string, tls_cert, "", "this service's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "this service's private key (PEM)");
@@ -84,6 +91,12 @@ int main(int argc, char** argv) {
   referral::broker::RemoteDirectory directory(directory_channel);
   referral::broker::BrokerOptions broker_options;
   if (calendar) broker_options.calendar = &*calendar;
+  if (absl::GetFlag(FLAGS_case_cache_mb) < 0) {
+    LOG_ERROR("--case_cache_mb must be 0 or more (MiB); 0 keeps no cases");
+    return EXIT_FAILURE;
+  }
+  broker_options.case_cache_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_case_cache_mb)) << 20;
   if (!absl::GetFlag(FLAGS_access).empty()) {
     auto access = referral::broker::AccessList::FromFile(absl::GetFlag(FLAGS_access));
     if (!access.ok()) {
@@ -100,9 +113,10 @@ int main(int argc, char** argv) {
     }
     broker_options.search_key = std::move(*key);
   }
-  LOG_INFO("{} investigators, {} auditors; search key {}",
+  LOG_INFO("{} investigators, {} auditors; case cache {} MiB; search key {}",
            broker_options.access.investigators().size(),
            broker_options.access.auditors().size(),
+           absl::GetFlag(FLAGS_case_cache_mb),
            broker_options.search_key.empty() ? "random for this process"
                                              : absl::GetFlag(FLAGS_search_key));
   referral::broker::Broker broker(&log, &directory, broker_options);

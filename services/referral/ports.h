@@ -17,6 +17,13 @@
 
 namespace referral::broker {
 
+// The end of a case read from a sequence on: the events after it, in order,
+// and the case's version (last sequence) as the case log reported it.
+struct CaseTail {
+  std::vector<v1::Event> events;
+  uint64_t case_version = 0;
+};
+
 class CaseLogPort {
  public:
   virtual ~CaseLogPort() = default;
@@ -24,6 +31,23 @@ class CaseLogPort {
   // Every event of a case, in order. CASE_NOT_FOUND when it has none.
   virtual absl::StatusOr<std::vector<v1::Event>> ReadCase(
       absl::string_view case_id) = 0;
+  // The events of a case with a sequence above `after_sequence` (all of them
+  // for 0), in order; an empty list when there are none yet. CASE_NOT_FOUND
+  // when the case has no events at all. This default reads the whole case
+  // and drops the prefix; a port over the case log asks it for the tail
+  // only (ReadCaseRequest.from_sequence), so a reader that remembers where
+  // it stopped pays for what is new.
+  virtual absl::StatusOr<CaseTail> ReadCaseFrom(absl::string_view case_id,
+                                                uint64_t after_sequence) {
+    absl::StatusOr<std::vector<v1::Event>> all = ReadCase(case_id);
+    if (!all.ok()) return all.status();
+    CaseTail tail;
+    if (!all->empty()) tail.case_version = all->back().sequence();
+    for (v1::Event& e : *all) {
+      if (e.sequence() > after_sequence) tail.events.push_back(std::move(e));
+    }
+    return tail;
+  }
   virtual absl::StatusOr<v1::AppendResponse> Append(
       const v1::AppendRequest& request) = 0;
   virtual absl::StatusOr<v1::ReadAllResponse> ReadAll(

@@ -34,8 +34,9 @@
 //                     (includes the WAL sync);
 //   send p50/p99      the SendReferral unary call as the client saw it;
 //   read/append/dir   the broker's calls to its ports (caselog ReadCase,
-//                     caselog Append, directory GetNode) as the broker saw
-//                     them: each is one loopback gRPC round trip;
+//                     whole or from a sequence on: the case cache's
+//                     catch-up; caselog Append; directory GetNode) as the
+//                     broker saw them: each is one loopback gRPC round trip;
 //   deliver p50/p99   item arrival - SendReferral response, 0 when the item
 //                     came first (shown as 10, the first bucket): how far
 //                     the feed (caselog Subscribe -> referral StreamInbox ->
@@ -129,6 +130,10 @@ ABSL_FLAG(std::string, only, "",
           "when set, run only the closed-loop figures whose name contains "
           "this (e.g. \"e2e\" or \"_c64\"); the paced figure runs when an "
           "e2e figure ran");
+ABSL_FLAG(int64_t, case_cache_mb,
+          static_cast<int64_t>(referral::broker::CaseCache::kDefaultMaxBytes >> 20),
+          "the broker's case cache, MiB (the referral service's flag); 0 = "
+          "none: every command reads its case whole");
 
 namespace referral::bench {
 namespace {
@@ -298,6 +303,12 @@ class TimedCaseLogPort final : public broker::CaseLogPort {
     return Timed(&probes_->broker_read,
                  [&] { return base_->ReadCase(case_id); });
   }
+  absl::StatusOr<broker::CaseTail> ReadCaseFrom(
+      absl::string_view case_id, uint64_t after_sequence) override {
+    return Timed(&probes_->broker_read, [&] {
+      return base_->ReadCaseFrom(case_id, after_sequence);
+    });
+  }
   absl::StatusOr<v1::AppendResponse> Append(
       const v1::AppendRequest& request) override {
     return Timed(&probes_->broker_append,
@@ -427,8 +438,12 @@ class System {
             ? static_cast<broker::DirectoryPort*>(s->local_directory_.get())
             : s->remote_directory_.get(),
         probes);
-    s->broker_ = std::make_unique<broker::Broker>(s->timed_log_.get(),
-                                                  s->timed_directory_.get());
+    broker::BrokerOptions broker_options;
+    broker_options.case_cache_bytes =
+        static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_case_cache_mb), 0))
+        << 20;
+    s->broker_ = std::make_unique<broker::Broker>(
+        s->timed_log_.get(), s->timed_directory_.get(), broker_options);
     s->referral_service_ = std::make_unique<broker::ReferralGrpcService>(
         s->broker_.get(), s->caselog_channel_);
     ServiceHostOptions referral_options;
@@ -1141,10 +1156,12 @@ int Run() {
   std::printf(
       "referral_bench: %.1f s per figure after %.1f s warm-up; %d fresh "
       "cases per e2e figure; %u CPUs; case log under %s\n"
-      "caselog %s, referral %s (plaintext, one process)\n\n",
+      "caselog %s, referral %s (plaintext, one process); broker case cache "
+      "%lld MiB\n\n",
       seconds, warmup, cases, std::thread::hardware_concurrency(),
       (*system)->dir().c_str(), (*system)->caselog_address().c_str(),
-      (*system)->referral_address().c_str());
+      (*system)->referral_address().c_str(),
+      static_cast<long long>(absl::GetFlag(FLAGS_case_cache_mb)));
   PrintHeader();
 
   std::vector<Figure> figures;
