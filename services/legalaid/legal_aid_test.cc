@@ -1130,17 +1130,7 @@ class ApplicantPrivacyTest : public LegalAidTest {
   std::vector<v1::Event> Audit(const std::string& case_id) {
     return Events("audit:" + case_id);
   }
-  // "<accessor> <method> <role>" for each read recorded in the case.
-  std::vector<std::string> Reads(const std::string& case_id) {
-    std::vector<std::string> out;
-    for (const v1::Event& e : Audit(case_id)) {
-      EXPECT_TRUE(e.has_personal_data_accessed());
-      const v1::PersonalDataAccessed& a = e.personal_data_accessed();
-      out.push_back(absl::StrCat(a.accessor(), " ", a.method(), " ",
-                                 v1::AccessRole_Name(a.role())));
-    }
-    return out;
-  }
+
   void ExpectClear(const v1::LegalAidApplication& a) {
     EXPECT_EQ(a.applicant().contact(), kContact);
     EXPECT_EQ(a.applicant().id_number(), kApplicantId);
@@ -1162,7 +1152,7 @@ TEST_F(ApplicantPrivacyTest, TheOwnerSeesTheApplicantInClearAndEachClearAnswerIs
   ASSERT_OK_AND_ASSIGN(v1::LegalAidApplication reviewed, Review(app, true));
   ExpectClear(reviewed);
 
-  EXPECT_THAT(Reads(case_id),
+  EXPECT_THAT(ClearReads(case_id),
               ElementsAre("qinzhou.justice ApplyForLegalAid ACCESS_ROLE_OWNER",
                           "qinzhou.justice GetApplication ACCESS_ROLE_OWNER",
                           "qinzhou.justice ReviewApplication ACCESS_ROLE_OWNER"));
@@ -1200,7 +1190,7 @@ TEST_F(ApplicantPrivacyTest, AJusticeNodeNotWorkingTheCaseSeesItMaskedUnrecorded
   // Accepting the referral makes the centre a working addressee.
   ASSERT_THAT(Take(Action::kAccept, kJustice, referral), IsOk());
   ExpectClear(Get(app));
-  EXPECT_THAT(Reads(case_id),
+  EXPECT_THAT(ClearReads(case_id),
               ElementsAre("qinzhou.labor-inspection GetApplication ACCESS_ROLE_OWNER",
                           "qinzhou.justice GetApplication "
                           "ACCESS_ROLE_WORKING_ADDRESSEE"));

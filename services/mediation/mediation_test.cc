@@ -1427,17 +1427,7 @@ class MeetingPrivacyTest : public MediationTest {
     auto events = log_.ReadCase("audit:" + case_id);
     return events.ok() ? *events : std::vector<v1::Event>();
   }
-  // "<accessor> <method> <role>" for each read recorded in the case.
-  std::vector<std::string> Reads(const std::string& case_id) {
-    std::vector<std::string> out;
-    for (const v1::Event& e : Audit(case_id)) {
-      EXPECT_TRUE(e.has_personal_data_accessed());
-      const v1::PersonalDataAccessed& a = e.personal_data_accessed();
-      out.push_back(absl::StrCat(a.accessor(), " ", a.method(), " ",
-                                 v1::AccessRole_Name(a.role())));
-    }
-    return out;
-  }
+
   // A meeting of `case_id` convened by `convener`, inviting labour
   // inspection and the contractor, who gave a telephone number.
   absl::StatusOr<v1::ConveneMeetingResponse> ConveneWithContact(
@@ -1463,7 +1453,7 @@ TEST_F(MeetingPrivacyTest, TheOwnerReadsAnInviteesContactInClearAndTheReadIsReco
   // never in the case stream, one event per answer that showed it.
   std::vector<v1::Event> audit = Audit(c);
   ASSERT_EQ(audit.size(), 2u);
-  EXPECT_THAT(Reads(c), ElementsAre("qinzhou.justice ConveneMeeting ACCESS_ROLE_OWNER",
+  EXPECT_THAT(ClearReads(c), ElementsAre("qinzhou.justice ConveneMeeting ACCESS_ROLE_OWNER",
                                     "qinzhou.justice GetMeeting ACCESS_ROLE_OWNER"));
   for (const v1::Event& e : audit) {
     const v1::PersonalDataAccessed& a = e.personal_data_accessed();
@@ -1516,7 +1506,7 @@ TEST_F(MeetingPrivacyTest, AnAddresseeSeesItInClearOnlyWhileWorkingTheCase) {
   ASSERT_THAT(Take(broker::Action::kStart, kUnion, r), IsOk());
   ASSERT_THAT(Take(broker::Action::kComplete, kUnion, r), IsOk());
   EXPECT_EQ(Get(m, kUnion).invitees(1).party().contact(), kMaskedPhone);
-  EXPECT_THAT(Reads(c), ElementsAre("qinzhou.justice ConveneMeeting ACCESS_ROLE_OWNER",
+  EXPECT_THAT(ClearReads(c), ElementsAre("qinzhou.justice ConveneMeeting ACCESS_ROLE_OWNER",
                                     "qinzhou.union GetMeeting ACCESS_ROLE_WORKING_ADDRESSEE"));
 }
 
@@ -1566,7 +1556,7 @@ TEST_F(MeetingPrivacyTest, ACommandAnswersItsWriterInClearOnlyWhenItsRowIsClear)
                        ConveneWithContact(c, kLabor, "labor-convene"));
   EXPECT_EQ(again.meeting().meeting_id(), convened.meeting().meeting_id());
   EXPECT_EQ(again.meeting().invitees(1).party().contact(), kPhone);
-  EXPECT_THAT(Reads(c),
+  EXPECT_THAT(ClearReads(c),
               ElementsAre("qinzhou.justice GetMeeting ACCESS_ROLE_OWNER",
                           "qinzhou.labor-inspection ConveneMeeting "
                           "ACCESS_ROLE_WORKING_ADDRESSEE"));

@@ -90,6 +90,21 @@ class BrokerTest : public ::testing::Test {
     return r;
   }
 
+  // "<accessor> <method> <role>" of each clear read of personal data
+  // recorded in the case's audit stream, oldest first.
+  std::vector<std::string> ClearReads(const std::string& case_id) {
+    std::vector<std::string> out;
+    auto audit = log_.ReadCase("audit:" + case_id);
+    if (!audit.ok()) return out;
+    for (const v1::Event& e : *audit) {
+      if (!e.has_personal_data_accessed()) continue;
+      const v1::PersonalDataAccessed& a = e.personal_data_accessed();
+      out.push_back(absl::StrCat(a.accessor(), " ", a.method(), " ",
+                                 v1::AccessRole_Name(a.role())));
+    }
+    return out;
+  }
+
   std::string Send(const std::string& case_id, const std::string& to = kLabor,
                    const std::string& from = kJustice) {
     auto r = broker_->SendReferral(from, SendRequest(case_id, to));

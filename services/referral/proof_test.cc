@@ -83,17 +83,7 @@ class ProofTest : public PrivacyBrokerTest {
     r.set_purpose(purpose);
     return proof_->VerifyCaseHistory(caller, r);
   }
-  // "accessor method role" of each PersonalDataAccessed in the case's audit.
-  std::vector<std::string> ClearReads(const std::string& case_id) {
-    std::vector<std::string> out;
-    for (const v1::Event& e : Audit(case_id)) {
-      if (!e.has_personal_data_accessed()) continue;
-      const auto& a = e.personal_data_accessed();
-      out.push_back(absl::StrCat(a.accessor(), " ", a.method(), " ",
-                                 v1::AccessRole_Name(a.role())));
-    }
-    return out;
-  }
+
 
   std::shared_ptr<storage::HeadSigner> signer_;
   std::unique_ptr<caselog::CaseLog> signed_core_;
