@@ -156,4 +156,26 @@ BundleReport VerifyBundle(const v1::EvidenceBundle& bundle,
   return r;
 }
 
+absl::Status CheckExtends(const v1::EvidenceBundle& later,
+                          const v1::EvidenceBundle& earlier) {
+  if (later.case_id() != earlier.case_id()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the bundles are of different cases (", later.case_id(), ", ",
+                     earlier.case_id(), ")"));
+  }
+  const int n = earlier.events_size();
+  if (n == 0) return absl::OkStatus();
+  if (later.events_size() < n) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "events were removed since the earlier export: it ends at event ", n,
+        ", the later one at event ", later.events_size()));
+  }
+  if (later.events(n - 1).hash() != earlier.events(n - 1).hash()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the history was rewritten since the earlier export: event ", n,
+        " (and so some event up to it) differs between the two"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace referral::storage

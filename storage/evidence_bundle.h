@@ -57,6 +57,16 @@ struct BundleReport {
 BundleReport VerifyBundle(const v1::EvidenceBundle& bundle,
                           absl::string_view trusted_public_key = "");
 
+// OK when `later` still holds `earlier`'s whole history unchanged: the same
+// case, at least as many events, and at earlier's last sequence the same
+// chain hash (the chain makes every event before it equal too). This is how
+// an earlier export witnesses a later one: a history rewritten or cut
+// between the two exports fails, even when the later bundle is
+// self-consistent and freshly signed. Both bundles must verify on their own
+// first (VerifyBundle). FAILED_PRECONDITION saying what differs otherwise.
+absl::Status CheckExtends(const v1::EvidenceBundle& later,
+                          const v1::EvidenceBundle& earlier);
+
 // The manifest digest of a bundle's case id, sequences and hashes.
 std::string ManifestDigest(const v1::EvidenceBundle& bundle);
 

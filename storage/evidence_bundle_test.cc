@@ -203,5 +203,44 @@ TEST_F(EvidenceBundleTest, WithATrustedKeyABundleWithoutASignedHeadIsNotEnough) 
   EXPECT_NE(r.problem.find("no signed head"), std::string::npos) << r.problem;
 }
 
+TEST_F(EvidenceBundleTest, ALaterExportThatStillHoldsTheEarlierOneExtendsIt) {
+  AppendOk(kCase, Batch({Note("e5", "later")}));
+  auto read = store_->ReadCase(kCase, 0, Direction::kForward, 100);
+  ASSERT_TRUE(read.ok());
+  auto later = MakeBundle(kCase, read->events, "qinzhou.justice", absl::Now());
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(CheckExtends(*later, bundle_).ok());
+  EXPECT_TRUE(CheckExtends(bundle_, bundle_).ok());
+  // Negative control: the earlier one does not extend the later one.
+  absl::Status shorter = CheckExtends(bundle_, *later);
+  EXPECT_EQ(shorter.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(shorter.message().find("removed since the earlier export"), std::string::npos);
+}
+
+TEST_F(EvidenceBundleTest, AHistoryRewrittenBetweenExportsIsCaughtThoughEachBundleVerifies) {
+  // Another store holding the same case with event 3 told differently: a
+  // history rebuilt by someone with the database, self-consistent throughout.
+  EventStoreOptions o;
+  o.path = UniqueStorePath();
+  auto other = EventStore::Open(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE((*other)->Append(kCase, ExpectedVersion::Any(),
+                               Batch({Opened("e1"), Note("e2", "first call")})).ok());
+  ASSERT_TRUE((*other)->Append(kCase, ExpectedVersion::Any(),
+                               Batch({Note("e3", "never referred"), Note("e4", "accepted")}))
+                  .ok());
+  auto read = (*other)->ReadCase(kCase, 0, Direction::kForward, 100);
+  ASSERT_TRUE(read.ok());
+  auto rewritten = MakeBundle(kCase, read->events, "qinzhou.justice", absl::Now());
+  ASSERT_TRUE(rewritten.ok());
+  EXPECT_TRUE(VerifyBundle(*rewritten).intact);
+  absl::Status s = CheckExtends(*rewritten, bundle_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("rewritten since the earlier export: event 4"), std::string::npos)
+      << s.message();
+  other->reset();
+  std::filesystem::remove_all(o.path);
+}
+
 }  // namespace
 }  // namespace referral::storage::testing

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -29,6 +30,7 @@ struct Flags {
   std::string expect_head;
   std::string trust;
   std::string purpose;
+  std::string extends;
 };
 
 // Exit codes: 0 intact, 3 not intact (as `log verify`), 2 could not check.
@@ -176,37 +178,48 @@ int VerifyOnline(const Globals& g, const Flags& f) {
   return Report(g, v, *expected);
 }
 
-int VerifyBundleFile(const Globals& g, const Flags& f) {
-  absl::StatusOr<std::string> expected = ExpectedHead(f.expect_head);
-  if (!expected.ok()) return Fail(expected.status(), {"", &g});
-  absl::StatusOr<std::string> trusted = TrustedKey(f);
-  if (!trusted.ok()) return Fail(trusted.status(), {"", &g});
-  std::ifstream in(f.bundle);
-  if (!in) {
-    return Fail(absl::NotFoundError(absl::StrCat("cannot read ", f.bundle)), {"", &g});
-  }
+// A bundle file as refctl export writes it.
+absl::StatusOr<v1::EvidenceBundle> LoadBundle(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream text;
   text << in.rdbuf();
   v1::EvidenceBundle bundle;
   google::protobuf::util::JsonParseOptions options;
   auto parsed = google::protobuf::util::JsonStringToMessage(text.str(), &bundle, options);
   if (!parsed.ok()) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(
-                    f.bundle, " is not an evidence bundle (", parsed.ToString(),
-                    "); make one with refctl export CASE --out FILE")),
-                {"", &g});
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not an evidence bundle (", parsed.ToString(),
+                     "); make one with refctl export CASE --out FILE"));
+  }
+  return bundle;
+}
+
+int VerifyBundleFile(const Globals& g, const Flags& f) {
+  absl::StatusOr<std::string> expected = ExpectedHead(f.expect_head);
+  if (!expected.ok()) return Fail(expected.status(), {"", &g});
+  absl::StatusOr<std::string> trusted = TrustedKey(f);
+  if (!trusted.ok()) return Fail(trusted.status(), {"", &g});
+  absl::StatusOr<v1::EvidenceBundle> bundle = LoadBundle(f.bundle);
+  if (!bundle.ok()) return Fail(bundle.status(), {"", &g});
+  std::optional<v1::EvidenceBundle> earlier;
+  if (!f.extends.empty()) {
+    absl::StatusOr<v1::EvidenceBundle> e = LoadBundle(f.extends);
+    if (!e.ok()) return Fail(e.status(), {"", &g});
+    earlier = *std::move(e);
   }
   Verdict v;
-  v.what = absl::StrCat("bundle of case ", bundle.case_id());
-  if (!trusted->empty() && !bundle.has_signed_head()) {
+  v.what = absl::StrCat("bundle of case ", bundle->case_id());
+  if (!trusted->empty() &&
+      (!bundle->has_signed_head() || (earlier && !earlier->has_signed_head()))) {
     // Not evidence of tampering: the case log that exported it had no key.
     v.not_checked = true;
     v.problem =
-        "the bundle carries no signed head, so its end cannot be checked against "
+        "a bundle carries no signed head, so its end cannot be checked against "
         "the trusted key; check it with --expect-head and a head held from elsewhere";
     return Report(g, v, *expected);
   }
-  storage::BundleReport r = storage::VerifyBundle(bundle, *trusted);
+  storage::BundleReport r = storage::VerifyBundle(*bundle, *trusted);
   v.intact = r.intact;
   v.checked = r.events_checked;
   v.head = r.head_hash;
@@ -214,7 +227,24 @@ int VerifyBundleFile(const Globals& g, const Flags& f) {
   v.problem = r.problem;
   if (r.head_signed) {
     v.signature = {true, r.signature_trusted, r.signing_key_id,
-                   TimeText(bundle.signed_head().signed_at())};
+                   TimeText(bundle->signed_head().signed_at())};
+  }
+  if (v.intact && earlier) {
+    // The earlier export is a witness: it must stand on its own, and the
+    // later history must still hold it.
+    storage::BundleReport e = storage::VerifyBundle(*earlier, *trusted);
+    absl::Status held = e.intact ? storage::CheckExtends(*bundle, *earlier)
+                                 : absl::FailedPreconditionError(absl::StrCat(
+                                       "the earlier bundle ", f.extends,
+                                       " does not verify: ", e.problem));
+    if (!held.ok()) {
+      v.intact = false;
+      v.first_bad = 0;
+      v.problem = std::string(held.message());
+    } else {
+      v.what = absl::StrCat(v.what, " (holds the earlier export of ", e.events_checked,
+                            " events unchanged)");
+    }
   }
   return Report(g, v, *expected);
 }
@@ -308,6 +338,9 @@ void AddProofCommands(CLI::App& app, Globals& g, Action& action) {
   verify->add_option("--trust", f.trust,
                      "the case log's published public key (PEM): the signed head "
                      "must be signed by it");
+  verify->add_option("--extends", f.extends,
+                     "an earlier bundle of the same case: the later --bundle must still "
+                     "hold its whole history unchanged");
   verify->add_option("--purpose", f.purpose,
                      "an investigator's reason for checking a case it is not party to");
   verify->callback([&] {
@@ -316,6 +349,11 @@ void AddProofCommands(CLI::App& app, Globals& g, Action& action) {
         return Fail(absl::InvalidArgumentError(
                         "name a CASE to verify on the case log, or --bundle FILE to "
                         "verify offline (one of the two)"),
+                    {"", &g});
+      }
+      if (!f.extends.empty() && f.bundle.empty()) {
+        return Fail(absl::InvalidArgumentError(
+                        "--extends compares two bundles: give the later one with --bundle"),
                     {"", &g});
       }
       return f.bundle.empty() ? VerifyOnline(g, f) : VerifyBundleFile(g, f);

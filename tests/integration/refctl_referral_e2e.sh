@@ -139,6 +139,15 @@ rc=0; out="$("$REFCTL" verify --bundle "$work/bundle.json" --trust "$work/other.
 expect_in "$out" "not by the trusted key" "another key refused"
 rc=0; out="$("$REFCTL" verify --bundle "$work/bundle.json" --expect-head "$(printf '0%.0s' $(seq 64))" 2>&1)" || rc=$?
 [ "$rc" -eq 3 ] || fail "a bundle with another head verified (exit $rc): $out"
+# A later export still holds the earlier one; the earlier one cannot stand
+# for the later (negative control).
+"$REFCTL" refer "$CASE" --to qinzhou.housing --purpose "住建协助" >/dev/null
+"$REFCTL" export "$CASE" --out "$work/bundle2.json" >/dev/null
+out="$("$REFCTL" verify --bundle "$work/bundle2.json" --extends "$work/bundle.json" --trust "$work/caselog-head.pub.pem")"
+expect_in "$out" "holds the earlier export of" "a later export extends the earlier"
+rc=0; out="$("$REFCTL" verify --bundle "$work/bundle.json" --extends "$work/bundle2.json" 2>&1)" || rc=$?
+[ "$rc" -eq 3 ] || fail "an earlier export passed for a later one (exit $rc): $out"
+expect_in "$out" "removed since the earlier export" "a shorter history does not extend a longer"
 # The case log itself admits services and the operator only.
 rc=0; out="$("$REFCTL" log read "$CASE" 2>&1)" || rc=$?
 [ "$rc" -ne 0 ] || fail "an agency read the case log directly: $out"
