@@ -13,9 +13,14 @@
 namespace referral::client {
 namespace {
 
+// Every ReferralService call is safe to repeat: commands carry request ids,
+// Ack only moves the cursor forward, the rest read. This client never
+// cancels a unary call itself, so a CANCELLED one was cancelled by a server
+// going away (a restart), and is repeated like UNAVAILABLE.
 bool Retryable(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
-         s.code() == absl::StatusCode::kDeadlineExceeded;
+         s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kCancelled;
 }
 
 // Backoff with +-20% jitter so that many clients do not retry in step.
@@ -238,7 +243,7 @@ absl::Status ReferralClient::FollowInbox(
     // OK: the server ended the stream (shutting down); reconnect. So too
     // for CANCELLED, which we did not ask for: a server cancels its streams
     // as it stops.
-    if (!s.ok() && !Retryable(s) && s.code() != absl::StatusCode::kCancelled) return s;
+    if (!s.ok() && !Retryable(s)) return s;
     if (!s.ok() && options_.max_reconnects > 0 &&
         ++failed_connections >= options_.max_reconnects) {
       return s;

@@ -85,6 +85,10 @@ class FakeReferralService final : public v1::ReferralService::Service {
                         v1::AckInboxResponse* response) override {
     absl::MutexLock lock(&mu);
     acks.push_back(request->position());
+    if (ack_cancellations > 0) {
+      --ack_cancellations;  // the server stopping with the call in flight
+      return grpc::Status(grpc::StatusCode::CANCELLED, "server shutting down");
+    }
     response->set_cursor(request->position());
     return grpc::Status::OK;
   }
@@ -121,6 +125,7 @@ class FakeReferralService final : public v1::ReferralService::Service {
 
   absl::Mutex mu;
   int open_failures ABSL_GUARDED_BY(mu) = 0;
+  int ack_cancellations ABSL_GUARDED_BY(mu) = 0;
   std::vector<std::string> open_request_ids ABSL_GUARDED_BY(mu);
   std::vector<std::string> open_nodes ABSL_GUARDED_BY(mu);
   int get_case_calls ABSL_GUARDED_BY(mu) = 0;
@@ -213,6 +218,17 @@ TEST_F(ReferralClientTest, DoesNotRetryARefusal) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   absl::MutexLock lock(&service_.mu);
   EXPECT_EQ(service_.reject_calls, 1);
+}
+
+TEST_F(ReferralClientTest, AnAckCancelledByARestartingServerIsRepeated) {
+  {
+    absl::MutexLock lock(&service_.mu);
+    service_.ack_cancellations = 1;
+  }
+  auto r = Client()->Ack(42);
+  ASSERT_TRUE(r.ok()) << r.status();
+  absl::MutexLock lock(&service_.mu);
+  EXPECT_THAT(service_.acks, ElementsAre(42u, 42u));
 }
 
 TEST_F(ReferralClientTest, AckSendsThePosition) {
