@@ -49,35 +49,27 @@ int main(int argc, char** argv) {
     LOG_ERROR("{}", std::string(calendar.status().message()));
     return EXIT_FAILURE;
   }
-  auto serving_tls = referral::ServingTls(
+  auto backends = referral::broker::ConnectBackends(
       absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
-  if (!serving_tls.ok()) {
-    LOG_ERROR("{}", std::string(serving_tls.status().message()));
+      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext),
+      absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory));
+  if (!backends.ok()) {
+    LOG_ERROR("{}", std::string(backends.status().message()));
     return EXIT_FAILURE;
   }
-  const std::optional<referral::TlsFiles> tls = *serving_tls;
-  auto ports = referral::broker::RemotePorts::Connect(
-      absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory), tls);
-  if (!ports.ok()) {
-    LOG_ERROR("{}", ports.status().ToString());
-    return EXIT_FAILURE;
-  }
-  referral::mediation::Mediation mediation((*ports)->log(), (*ports)->directory(),
+  const std::optional<referral::TlsFiles>& tls = backends->tls;
+  referral::broker::RemotePorts* ports = backends->ports.get();
+  referral::mediation::Mediation mediation(ports->log(), ports->directory(),
                                          &*calendar);
   referral::mediation::MediationGrpcService service(&mediation);
 
-  referral::ServiceHostOptions options;
-  options.listen = absl::GetFlag(FLAGS_listen);
-  options.port_file = absl::GetFlag(FLAGS_port_file);
-  options.health_names = {"referral.v1.MediationService"};
-  options.tls = tls;
-  auto host = referral::ServiceHost::Start(options, {&service});
+  auto host = referral::broker::StartServing(
+      absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_port_file),
+      "referral.v1.MediationService", tls, &service);
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());
     return EXIT_FAILURE;
   }
-  (*host)->SetServing(true);
   LOG_INFO("serving on {} ({}); caselog {}, directory {}, calendar {}",
            (*host)->address(), tls ? "mTLS" : "PLAINTEXT, node from metadata",
            absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory),

@@ -25,7 +25,8 @@ absl::StatusOr<v1::Node> RemoteDirectory::GetNode(absl::string_view name) {
 
 RemotePorts::RemotePorts(std::shared_ptr<grpc::Channel> caselog,
                          std::shared_ptr<grpc::Channel> directory)
-    : caselog_client_(std::move(caselog), {}),
+    : caselog_channel_(caselog),
+      caselog_client_(std::move(caselog), {}),
       log_(&caselog_client_),
       directory_(std::move(directory)) {}
 
@@ -40,6 +41,36 @@ absl::StatusOr<std::unique_ptr<RemotePorts>> RemotePorts::Connect(
   return std::unique_ptr<RemotePorts>(new RemotePorts(
       grpc::CreateCustomChannel(caselog_address, *credentials, args),
       grpc::CreateCustomChannel(directory_address, *credentials, args)));
+}
+
+absl::StatusOr<ServiceBackends> ConnectBackends(
+    const std::string& tls_ca, const std::string& tls_cert, const std::string& tls_key,
+    bool plaintext, const std::string& caselog_address,
+    const std::string& directory_address) {
+  ServiceBackends out;
+  absl::StatusOr<std::optional<TlsFiles>> tls =
+      ServingTls(tls_ca, tls_cert, tls_key, plaintext);
+  if (!tls.ok()) return tls.status();
+  out.tls = *tls;
+  absl::StatusOr<std::unique_ptr<RemotePorts>> ports =
+      RemotePorts::Connect(caselog_address, directory_address, out.tls);
+  if (!ports.ok()) return ports.status();
+  out.ports = std::move(*ports);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> StartServing(
+    const std::string& listen, const std::string& port_file,
+    const std::string& health_name, const std::optional<TlsFiles>& tls,
+    grpc::Service* service) {
+  ServiceHostOptions options;
+  options.listen = listen;
+  options.port_file = port_file;
+  options.health_names = {health_name};
+  options.tls = tls;
+  absl::StatusOr<std::unique_ptr<ServiceHost>> host = ServiceHost::Start(options, {service});
+  if (host.ok()) (*host)->SetServing(true);
+  return host;
 }
 
 }  // namespace referral::broker

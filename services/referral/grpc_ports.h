@@ -17,6 +17,7 @@
 #include "services/referral/local_ports.h"
 #include "services/referral/ports.h"
 #include "services/runtime/identity.h"
+#include "services/runtime/service_host.h"
 
 namespace referral::broker {
 
@@ -47,15 +48,39 @@ class RemotePorts {
 
   CaseLogPort* log() { return &log_; }
   DirectoryPort* directory() { return &directory_; }
+  // The case log's channel, for a service that also streams from it.
+  std::shared_ptr<grpc::Channel> caselog_channel() const { return caselog_channel_; }
 
  private:
   RemotePorts(std::shared_ptr<grpc::Channel> caselog,
               std::shared_ptr<grpc::Channel> directory);
 
+  std::shared_ptr<grpc::Channel> caselog_channel_;
   client::CaseLogClient caselog_client_;
   RemoteCaseLog log_;
   RemoteDirectory directory_;
 };
+
+// What a service's main() does before it has a core to build: its TLS files
+// from --tls_ca/--tls_cert/--tls_key/--plaintext (ServingTls), and the case
+// log and directory over gRPC as that identity. Each main still declares
+// and reads its own flags; this is the shared wiring between them.
+struct ServiceBackends {
+  std::optional<TlsFiles> tls;
+  std::unique_ptr<RemotePorts> ports;
+};
+absl::StatusOr<ServiceBackends> ConnectBackends(
+    const std::string& tls_ca, const std::string& tls_cert, const std::string& tls_key,
+    bool plaintext, const std::string& caselog_address,
+    const std::string& directory_address);
+
+// Starts serving `service` on `listen` (TLS as `tls`), its health reported
+// under `health_name` and SERVING once started; the bound port is written to
+// `port_file` when it is not empty.
+absl::StatusOr<std::unique_ptr<ServiceHost>> StartServing(
+    const std::string& listen, const std::string& port_file,
+    const std::string& health_name, const std::optional<TlsFiles>& tls,
+    grpc::Service* service);
 
 }  // namespace referral::broker
 

@@ -67,28 +67,16 @@ int main(int argc, char** argv) {
     calendar = std::move(*loaded);
   }
 
-  auto serving_tls = referral::ServingTls(
+  auto backends = referral::broker::ConnectBackends(
       absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
-      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext));
-  if (!serving_tls.ok()) {
-    LOG_ERROR("{}", std::string(serving_tls.status().message()));
+      absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_plaintext),
+      absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory));
+  if (!backends.ok()) {
+    LOG_ERROR("{}", std::string(backends.status().message()));
     return EXIT_FAILURE;
   }
-  const std::optional<referral::TlsFiles> tls = *serving_tls;
-  auto credentials = referral::ChannelCredentialsFor(tls);
-  if (!credentials.ok()) {
-    LOG_ERROR("{}", credentials.status().ToString());
-    return EXIT_FAILURE;
-  }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  auto caselog_channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_caselog),
-                                                   *credentials, args);
-  auto directory_channel = grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_directory), *credentials, args);
-  referral::client::CaseLogClient caselog(caselog_channel, {});
-  referral::broker::RemoteCaseLog log(&caselog);
-  referral::broker::RemoteDirectory directory(directory_channel);
+  const std::optional<referral::TlsFiles>& tls = backends->tls;
+  referral::broker::RemotePorts* ports = backends->ports.get();
   referral::broker::BrokerOptions broker_options;
   if (calendar) broker_options.calendar = &*calendar;
   if (absl::GetFlag(FLAGS_case_cache_mb) < 0) {
@@ -119,20 +107,16 @@ int main(int argc, char** argv) {
            absl::GetFlag(FLAGS_case_cache_mb),
            broker_options.search_key.empty() ? "random for this process"
                                              : absl::GetFlag(FLAGS_search_key));
-  referral::broker::Broker broker(&log, &directory, broker_options);
-  referral::broker::ReferralGrpcService service(&broker, caselog_channel);
+  referral::broker::Broker broker(ports->log(), ports->directory(), broker_options);
+  referral::broker::ReferralGrpcService service(&broker, ports->caselog_channel());
 
-  referral::ServiceHostOptions options;
-  options.listen = absl::GetFlag(FLAGS_listen);
-  options.port_file = absl::GetFlag(FLAGS_port_file);
-  options.health_names = {"referral.v1.ReferralService"};
-  options.tls = tls;
-  auto host = referral::ServiceHost::Start(options, {&service});
+  auto host = referral::broker::StartServing(
+      absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_port_file),
+      "referral.v1.ReferralService", tls, &service);
   if (!host.ok()) {
     LOG_ERROR("{}", host.status().ToString());
     return EXIT_FAILURE;
   }
-  (*host)->SetServing(true);
   LOG_INFO("serving on {} ({}); caselog {}, directory {}", (*host)->address(),
            tls ? "mTLS" : "PLAINTEXT, node from metadata",
            absl::GetFlag(FLAGS_caselog), absl::GetFlag(FLAGS_directory));
