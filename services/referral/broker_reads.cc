@@ -432,34 +432,30 @@ absl::StatusOr<v1::EvidenceBundle> Broker::ExportCaseEvidence(
   }
   // The bundle stops at the head the case log verified (and signed): events
   // appended since are left to the next export.
+  auto not_exported = [&](std::string why) {
+    return MakeError(ErrorReason::kCaseLogCorrupt,
+                     absl::StrCat("case ", request.case_id(), " ", why,
+                                  "; it is not exported. Report it to the case log's operator"),
+                     "案件记录校验未通过，未导出");
+  };
   ASSIGN_OR_RETURN(v1::VerifyCaseResponse verdict, log_->VerifyCase(request.case_id()));
   if (!verdict.intact()) {
-    return MakeError(ErrorReason::kCaseLogCorrupt,
-                     absl::StrCat("the case log finds case ", request.case_id(),
-                                  " broken at event ", verdict.first_bad_sequence(), " (",
-                                  verdict.problem(),
-                                  "); it is not exported. Report it to the case log's operator"),
-                     "案件记录校验未通过，未导出");
+    return not_exported(absl::StrCat("is broken at event ", verdict.first_bad_sequence(),
+                                     " (", verdict.problem(), ")"));
   }
   if (events.size() < verdict.events_checked()) {
     ASSIGN_OR_RETURN(events, log_->ReadCase(request.case_id()));
   }
   if (events.size() < verdict.events_checked()) {
-    return MakeError(ErrorReason::kCaseLogCorrupt,
-                     absl::StrCat("case ", request.case_id(), " has ", events.size(),
-                                  " events but the case log verified ",
-                                  verdict.events_checked(), "; it is not exported"),
-                     "案件记录校验未通过，未导出");
+    return not_exported(absl::StrCat("reads as ", events.size(),
+                                     " events but the case log verified ",
+                                     verdict.events_checked()));
   }
   events.resize(verdict.events_checked());
   ASSIGN_OR_RETURN(v1::EvidenceBundle bundle,
                    storage::MakeBundle(request.case_id(), events, caller, options_.clock()));
   if (bundle.head_hash() != verdict.head_hash()) {
-    return MakeError(ErrorReason::kCaseLogCorrupt,
-                     absl::StrCat("case ", request.case_id(),
-                                  " as read does not end at the head the case log verified; "
-                                  "it is not exported"),
-                     "案件记录校验未通过，未导出");
+    return not_exported("as read does not end at the head the case log verified");
   }
   // Recorded before it leaves: a bundle is a clear read of every field.
   ASSIGN_OR_RETURN(bool clear, AdmitRead(caller, "ExportCaseEvidence", p, request.purpose(),
