@@ -56,15 +56,15 @@ class LegalAidSystem {
     directory_service_ = std::make_unique<directory::DirectoryGrpcService>(directory_.get());
     directory_host_ = Host(directory_service_.get());
 
-    referral_ = std::make_unique<Backend>(*this);
-    broker_ = std::make_unique<broker::Broker>(&*referral_->log, &*referral_->directory);
+    referral_ = Backend();
+    broker_ = std::make_unique<broker::Broker>(referral_->log(), referral_->directory());
     referral_service_ = std::make_unique<broker::ReferralGrpcService>(
-        broker_.get(), referral_->caselog_channel);
+        broker_.get(), referral_->caselog_channel());
     referral_host_ = Host(referral_service_.get());
 
-    legal_aid_backend_ = std::make_unique<Backend>(*this);
+    legal_aid_backend_ = Backend();
     legal_aid_ = std::make_unique<legalaid::LegalAid>(
-        &*legal_aid_backend_->log, &*legal_aid_backend_->directory, &calendar_);
+        legal_aid_backend_->log(), legal_aid_backend_->directory(), &calendar_);
     legal_aid_service_ = std::make_unique<legalaid::LegalAidGrpcService>(legal_aid_.get());
     legal_aid_host_ = Host(legal_aid_service_.get());
   }
@@ -91,22 +91,14 @@ class LegalAidSystem {
   }
 
  private:
-  // A service's own clients of the case log and the directory.
-  struct Backend {
-    explicit Backend(const LegalAidSystem& s) {
-      auto creds = ChannelCredentialsFor(std::nullopt);
-      EXPECT_TRUE(creds.ok()) << creds.status();
-      caselog_channel = grpc::CreateChannel(Address(s.caselog_host_->port()), *creds);
-      caselog = std::make_unique<client::CaseLogClient>(caselog_channel,
-                                                        client::ClientOptions{});
-      log.emplace(caselog.get());
-      directory.emplace(grpc::CreateChannel(s.directory_host_->address(), *creds));
-    }
-    std::shared_ptr<grpc::Channel> caselog_channel;
-    std::unique_ptr<client::CaseLogClient> caselog;
-    std::optional<broker::RemoteCaseLog> log;
-    std::optional<broker::RemoteDirectory> directory;
-  };
+  // A service's own clients of the case log and the directory, as its
+  // main() wires them.
+  std::unique_ptr<broker::RemotePorts> Backend() const {
+    auto ports = broker::RemotePorts::Connect(Address(caselog_host_->port()),
+                                              directory_host_->address(), std::nullopt);
+    EXPECT_TRUE(ports.ok()) << ports.status();
+    return ports.ok() ? std::move(*ports) : nullptr;
+  }
 
   std::shared_ptr<grpc::Channel> Channel(int port) const {
     auto creds = ChannelCredentialsFor(std::nullopt);
@@ -133,12 +125,12 @@ class LegalAidSystem {
   std::unique_ptr<ServiceHost> caselog_host_;
   std::unique_ptr<directory::DirectoryGrpcService> directory_service_;
   std::unique_ptr<ServiceHost> directory_host_;
-  std::unique_ptr<Backend> referral_;
+  std::unique_ptr<broker::RemotePorts> referral_;
   std::unique_ptr<broker::Broker> broker_;
   std::unique_ptr<broker::ReferralGrpcService> referral_service_;
   std::unique_ptr<ServiceHost> referral_host_;
   deadlines::Calendar calendar_;
-  std::unique_ptr<Backend> legal_aid_backend_;
+  std::unique_ptr<broker::RemotePorts> legal_aid_backend_;
   std::unique_ptr<legalaid::LegalAid> legal_aid_;
   std::unique_ptr<legalaid::LegalAidGrpcService> legal_aid_service_;
   std::unique_ptr<ServiceHost> legal_aid_host_;

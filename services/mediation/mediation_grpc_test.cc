@@ -64,15 +64,15 @@ class MediationSystem {
     directory_service_ = std::make_unique<directory::DirectoryGrpcService>(directory_.get());
     directory_host_ = Host(directory_service_.get(), "directory");
 
-    referral_ = std::make_unique<Backend>(*this, "referral");
-    broker_ = std::make_unique<broker::Broker>(&*referral_->log, &*referral_->directory);
+    referral_ = Backend("referral");
+    broker_ = std::make_unique<broker::Broker>(referral_->log(), referral_->directory());
     referral_service_ = std::make_unique<broker::ReferralGrpcService>(
-        broker_.get(), referral_->caselog_channel);
+        broker_.get(), referral_->caselog_channel());
     referral_host_ = Host(referral_service_.get(), "referral");
 
-    mediation_backend_ = std::make_unique<Backend>(*this, "mediation");
+    mediation_backend_ = Backend("mediation");
     mediation_ = std::make_unique<mediation::Mediation>(
-        &*mediation_backend_->log, &*mediation_backend_->directory, &calendar_);
+        mediation_backend_->log(), mediation_backend_->directory(), &calendar_);
     mediation_service_ = std::make_unique<mediation::MediationGrpcService>(mediation_.get());
     mediation_host_ = Host(mediation_service_.get(), "mediation");
   }
@@ -105,22 +105,14 @@ class MediationSystem {
   }
 
  private:
-  // A service's own clients of the case log and the directory.
-  struct Backend {
-    Backend(const MediationSystem& s, const std::string& identity) {
-      auto creds = ChannelCredentialsFor(s.TlsFor(identity));
-      EXPECT_TRUE(creds.ok()) << creds.status();
-      caselog_channel = grpc::CreateChannel(Address(s.caselog_host_->port()), *creds);
-      caselog = std::make_unique<client::CaseLogClient>(caselog_channel,
-                                                        client::ClientOptions{});
-      log.emplace(caselog.get());
-      directory.emplace(grpc::CreateChannel(s.directory_host_->address(), *creds));
-    }
-    std::shared_ptr<grpc::Channel> caselog_channel;
-    std::unique_ptr<client::CaseLogClient> caselog;
-    std::optional<broker::RemoteCaseLog> log;
-    std::optional<broker::RemoteDirectory> directory;
-  };
+  // A service's own clients of the case log and the directory, as its
+  // main() wires them.
+  std::unique_ptr<broker::RemotePorts> Backend(const std::string& identity) const {
+    auto ports = broker::RemotePorts::Connect(Address(caselog_host_->port()),
+                                              directory_host_->address(), TlsFor(identity));
+    EXPECT_TRUE(ports.ok()) << ports.status();
+    return ports.ok() ? std::move(*ports) : nullptr;
+  }
 
   std::shared_ptr<grpc::Channel> Channel(int port, const std::string& node) const {
     auto creds = ChannelCredentialsFor(TlsFor(node));
@@ -145,16 +137,19 @@ class MediationSystem {
   std::optional<std::string> pki_;
   std::unique_ptr<directory::Directory> directory_;
   caselog::CaseLog caselog_core_;
-  caselog::CaseLogGrpcService caselog_service_{&caselog_core_};
+  // Under mTLS the case log admits the services only, as deployed.
+  caselog::CaseLogGrpcService caselog_service_{
+      &caselog_core_,
+      pki_ ? std::vector<std::string>{"referral", "mediation"} : std::vector<std::string>{}};
   std::unique_ptr<ServiceHost> caselog_host_;
   std::unique_ptr<directory::DirectoryGrpcService> directory_service_;
   std::unique_ptr<ServiceHost> directory_host_;
-  std::unique_ptr<Backend> referral_;
+  std::unique_ptr<broker::RemotePorts> referral_;
   std::unique_ptr<broker::Broker> broker_;
   std::unique_ptr<broker::ReferralGrpcService> referral_service_;
   std::unique_ptr<ServiceHost> referral_host_;
   deadlines::Calendar calendar_;
-  std::unique_ptr<Backend> mediation_backend_;
+  std::unique_ptr<broker::RemotePorts> mediation_backend_;
   std::unique_ptr<mediation::Mediation> mediation_;
   std::unique_ptr<mediation::MediationGrpcService> mediation_service_;
   std::unique_ptr<ServiceHost> mediation_host_;
